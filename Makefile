@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app web
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit install assets db demo timers bench clean
+
+$(STAMP): requirements.txt tests/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r tests/requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP) assets
+
+assets:
+	@if [ -f web/package.json ]; then \
+		cd web && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi; \
+	fi
+
+db: install
+	SIBALANG_DEMO=1 $(FLASK) db upgrade
+	SIBALANG_DEMO=1 $(FLASK) processes deploy bpmn
+
+demo: db
+	SIBALANG_DEMO=1 $(FLASK) demo load
+
+## Serve the app on 127.0.0.1:$(PORT) with demo users and cases (development mode)
+run: demo
+	@SIBALANG_DEMO=1 $(FLASK) demo logins
+	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: /api/v1/openapi.json)"
+	SIBALANG_DEMO=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+timers: install
+	$(FLASK) timers run
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+## Lint, type-check and the whole test suite (TEST_DATABASE_URL switches to PostgreSQL)
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python -m pytest -q -s tests/bench -p no:cacheprovider -o addopts=""
+
+clean:
+	rm -rf $(VENV) instance web/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Every setting of Layar Sibalang, read from the environment with safe defaults.
+
+Nothing else in the project reads ``os.environ``: the Flask app loads this module's
+``Config`` and passes the values the engine needs as plain arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SIBALANG_INSTANCE_DIR", BASE_DIR / "instance"))
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    # --- environment -------------------------------------------------------------------
+    ENV_NAME = os.environ.get("SIBALANG_ENV", "development")  # development | production | test
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    TESTING = False
+
+    # --- database ----------------------------------------------------------------------
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sibalang.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # --- procedures --------------------------------------------------------------------
+    BPMN_DIR = Path(os.environ.get("BPMN_DIR", BASE_DIR / "bpmn"))
+    # ISO-8601 duration an incomplete application waits for the applicant's resubmission.
+    RESUBMISSION_TIMEOUT = os.environ.get("RESUBMISSION_TIMEOUT", "P14D")
+    # Roles are the lane names of the diagrams; the bidang list is the agency's own.
+    STAFF_ROLES = (
+        "operator",
+        "supervisor",
+        "manager",
+        "kadis",
+        "kabid",
+        "front_office",
+        "admin",
+        "auditor",
+    )
+    BIDANG = {
+        "rehsos": "Bidang Rehabilitasi Sosial",
+        "linjamsos": "Bidang Perlindungan dan Jaminan Sosial",
+        "dayasos": "Bidang Pemberdayaan Sosial",
+    }
+    AGENCY_NAME = os.environ.get("AGENCY_NAME", "Dinas Sosial Kabupaten Balangan")
+    REGENCY_CODE = os.environ.get("REGENCY_CODE", "63.11")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Makassar")
+
+    # --- HTTP --------------------------------------------------------------------------
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 256 * 1024)
+    MAX_DOCUMENT_BYTES = _int("MAX_DOCUMENT_BYTES", 5 * 1024 * 1024)
+    DOCUMENT_DIR = Path(os.environ.get("DOCUMENT_DIR", INSTANCE_DIR / "documents"))
+    API_TOKEN_TTL_HOURS = _int("API_TOKEN_TTL_HOURS", 12)
+    PAGE_SIZE_MAX = 100
+    JSON_SORT_KEYS = False
+
+    # --- development conveniences -------------------------------------------------------
+    DEMO_MODE = _bool("SIBALANG_DEMO", False)
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "sibalang-demo")
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

@@ -1,0 +1,423 @@
+"""Cases: start, advance and persist workflow instances — every change in one unit of work.
+
+Each public function (1) locks the case row, (2) restores the workflow, (3) applies the change,
+(4) runs engine steps, (5) saves the instance state, syncs ``human_task`` and appends audit
+events. Functions flush but never commit: the caller commits once, or rolls back on error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .audit import GENESIS_HASH, Actor, append_event
+from .clock import aware, frozen_at
+from .definitions import LoadedDefinition, get_definition, load_definition
+from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
+from .forms import validate_submission
+from .models import Case, Counter, HumanTask
+from .sandbox import add_working_days, create_script_engine
+from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
+
+SCRIPT_ENGINE = create_script_engine()
+REFERENCE_PREFIXES = {"rujukan": "RJK", "aduan": "ADU"}
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+OPEN_STATES = ("ready", "claimed")
+
+
+@dataclass
+class CaseSummary:
+    """Denormalised fields the inbox filters and shows."""
+
+    service: str | None = None
+    ppks_category: str | None = None
+    applicant_name: str | None = None
+    village_code: str | None = None
+    person_id: int | None = None
+
+
+def hash_tracking_code(reference: str, code: str) -> str:
+    return hashlib.sha256(f"{reference}:{code.strip().upper()}".encode()).hexdigest()
+
+
+def check_tracking_code(case: Case, code: str | None) -> bool:
+    if not code:
+        return False
+    return secrets.compare_digest(case.tracking_code_hash, hash_tracking_code(case.reference, code))
+
+
+def next_counter(session: Session, name: str) -> int:
+    """Increment a named gap-free counter under a row lock."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    counter = session.scalars(
+        select(Counter).where(Counter.name == name).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    counter.value += 1
+    session.flush()
+    return counter.value
+
+
+def _new_reference(session: Session, key: str, now: datetime) -> str:
+    prefix = REFERENCE_PREFIXES.get(key, key[:3].upper())
+    year = aware(now).year
+    return f"{prefix}-{year}-{next_counter(session, f'case:{prefix}:{year}'):06d}"
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Take the case's row lock (PostgreSQL) and read its current state."""
+    case = session.scalars(
+        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    if case is None:
+        raise NotFound("Kasus tidak ditemukan")
+    return case
+
+
+def get_case(session: Session, reference: str) -> Case:
+    case = session.scalars(select(Case).where(Case.reference == reference)).first()
+    if case is None:
+        raise NotFound(f"Kasus {reference} tidak ditemukan")
+    return case
+
+
+def restore_workflow(case: Case) -> tuple[LoadedDefinition, BpmnWorkflow]:
+    loaded = load_definition(case.definition)
+    workflow = load_instance(case.state, loaded.spec, loaded.subprocess_specs, SCRIPT_ENGINE)
+    return loaded, workflow
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    # Walk the flat task map rather than the tree iterator, which stops at depth 1000.
+    return [t for t in workflow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
+
+
+def _waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
+    return [
+        t
+        for t in workflow.tasks.values()
+        if t.state == TaskState.WAITING
+        and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+    ]
+
+
+def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    moments = []
+    for task in _waiting_timers(workflow):
+        value = task._get_internal_data("event_value")
+        if isinstance(value, str):
+            moments.append(TimerEventDefinition.get_datetime(value))
+    return min(moments) if moments else None
+
+
+def _reached_end(workflow: BpmnWorkflow) -> Any | None:
+    ends = [
+        t
+        for t in workflow.tasks.values()
+        if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_id
+    ]
+    return max(ends, key=lambda t: t.last_state_change) if ends else None
+
+
+def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, now: datetime) -> None:
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    open_rows = session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state.in_(OPEN_STATES))
+    ).all()
+    for row in open_rows:
+        if row.id not in ready:
+            row.state = "cancelled"
+            row.completed_at = now
+    known = {row.id for row in open_rows}
+    titles = []
+    for task_id, task in ready.items():
+        meta = loaded.tasks.get(task.task_spec.name)
+        title = meta.title if meta else task.task_spec.name
+        titles.append(title)
+        if task_id in known:
+            continue
+        role = (meta.role if meta else None) or task.task_spec.lane or "operator"
+        bidang = task.data.get("bidang") if role == "kabid" else None
+        due = None
+        if meta and meta.sla_days:
+            due = datetime.fromisoformat(add_working_days(meta.sla_days, aware(now)))
+        session.add(
+            HumanTask(
+                id=task_id,
+                case_id=case.id,
+                spec_name=task.task_spec.name,
+                title=title,
+                role=role,
+                bidang=bidang,
+                form=meta.form if meta else None,
+                state="ready",
+                created_at=now,
+                due_at=due,
+            )
+        )
+        if bidang:
+            case.bidang = bidang
+    case.current_step = ", ".join(titles)[:200] or None
+
+
+def _save(
+    session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
+) -> None:
+    _sync_tasks(session, case, loaded, workflow, now)
+    case.state = dump_instance(workflow)
+    case.serializer_version = SERIALIZER_VERSION
+    case.next_timer_at = _next_timer(workflow)
+    case.updated_at = now
+    if workflow.completed and case.status == "active":
+        end = _reached_end(workflow)
+        end_id = end.task_spec.bpmn_id if end else None
+        outcome, reason = loaded.outcomes.get(end_id or "", ("completed", ""))
+        detail = workflow.data.get("alasan") or (end.data.get("alasan") if end else None)
+        case.status = outcome if outcome in {"completed", "rejected", "expired"} else "completed"
+        case.outcome = end_id
+        case.outcome_reason = f"{reason} {detail}".strip() if detail else reason
+        case.closed_at = now
+        case.next_timer_at = None
+        append_event(
+            session,
+            case,
+            "case_closed",
+            actor,
+            now,
+            role=actor.primary_role,
+            payload={"status": case.status, "end_event": end_id, "reason": case.outcome_reason},
+        )
+    session.flush()
+
+
+def seed_start_data(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    """Put the case's intake data on the first ready task (the start), whence it flows on."""
+    for task in workflow.tasks.values():
+        if task.state == TaskState.READY:
+            task.data.update(data)
+            return
+    workflow.task_tree.data.update(data)
+
+
+def start_case(
+    session: Session,
+    key: str,
+    data: dict[str, Any],
+    summary: CaseSummary,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Case, str]:
+    """Start a case on the latest version of procedure ``key``; return it and its tracking code."""
+    definition = get_definition(session, key)
+    loaded = load_definition(definition)
+    reference = _new_reference(session, key, now)
+    tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    case = Case(
+        reference=reference,
+        tracking_code_hash=hash_tracking_code(reference, tracking_code),
+        definition_id=definition.id,
+        kind=key,
+        status="active",
+        service=summary.service,
+        ppks_category=summary.ppks_category,
+        applicant_name=summary.applicant_name,
+        village_code=summary.village_code,
+        kecamatan_code=summary.village_code[:8] if summary.village_code else None,
+        person_id=summary.person_id,
+        state=b"",
+        serializer_version=SERIALIZER_VERSION,
+        event_count=0,
+        last_event_hash=GENESIS_HASH,
+        created_at=now,
+        updated_at=now,
+    )
+    case.definition = definition
+    session.add(case)
+    session.flush()
+    with frozen_at(now):
+        seed_start_data(workflow, data)
+        workflow.do_engine_steps()
+    append_event(
+        session,
+        case,
+        "case_started",
+        actor,
+        now,
+        payload={"definition": key, "version": definition.version, "data": data},
+    )
+    _save(session, case, loaded, workflow, actor, now)
+    return case, tracking_code
+
+
+def _task_row(session: Session, task_id: str) -> HumanTask:
+    try:
+        UUID(task_id)
+    except (ValueError, TypeError):
+        raise NotFound("Tugas tidak ditemukan") from None
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound("Tugas tidak ditemukan")
+    return row
+
+
+def may_work_on(row: HumanTask, actor: Actor) -> bool:
+    if row.role not in actor.roles:
+        return False
+    return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
+
+
+def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
+    row = _task_row(session, task_id)
+    case = lock_case(session, row.case_id)
+    session.refresh(row)
+    if not may_work_on(row, actor):
+        raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
+    if row.state not in OPEN_STATES:
+        raise TaskNotActive("Tugas ini sudah diselesaikan atau tidak lagi aktif")
+    return row, case
+
+
+def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
+    """Claim a task for ``actor``. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed."""
+    row, case = _locked_open_task(session, task_id, actor)
+    if row.state == "claimed":
+        if row.claimed_by == actor.username:
+            return row
+        raise TaskAlreadyClaimed(f"Tugas sudah diambil oleh {row.claimed_by}")
+    row.state = "claimed"
+    row.claimed_by = actor.username
+    append_event(session, case, "task_claimed", actor, now, role=row.role, task_id=row.id, task_spec=row.spec_name)
+    case.updated_at = now
+    session.flush()
+    return row
+
+
+def release_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
+    """Give a claimed task back to its queue. Raises like :func:`claim_task`."""
+    row, case = _locked_open_task(session, task_id, actor)
+    if row.state != "claimed":
+        return row
+    if row.claimed_by != actor.username:
+        raise TaskAlreadyClaimed(f"Tugas diambil oleh {row.claimed_by}, bukan oleh Anda")
+    row.state = "ready"
+    row.claimed_by = None
+    append_event(session, case, "task_released", actor, now, role=row.role, task_id=row.id, task_spec=row.spec_name)
+    case.updated_at = now
+    session.flush()
+    return row
+
+
+def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: datetime) -> HumanTask:
+    """Validate ``data`` against the task's form and complete it, advancing the case.
+
+    Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed, InvalidSubmission.
+    """
+    row, case = _locked_open_task(session, task_id, actor)
+    if row.state == "claimed" and row.claimed_by != actor.username:
+        raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
+    loaded, workflow = restore_workflow(case)
+    submission = validate_submission(loaded.form_schema(row.spec_name), data)
+    task = workflow.get_task_from_id(UUID(row.id))
+    if task is None or task.state != TaskState.READY:
+        raise TaskNotActive("Tugas ini tidak lagi aktif")
+    with frozen_at(now):
+        task.set_data(**submission)
+        task.run()
+        workflow.do_engine_steps()
+    row.state = "completed"
+    row.claimed_by = row.claimed_by or actor.username
+    row.completed_at = now
+    row.completed_by = actor.username
+    append_event(
+        session,
+        case,
+        "task_completed",
+        actor,
+        now,
+        role=row.role,
+        task_id=row.id,
+        task_spec=row.spec_name,
+        payload={"data": submission},
+    )
+    _save(session, case, loaded, workflow, actor, now)
+    return row
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
+    return {
+        event.name
+        for event in workflow.waiting_events()
+        if event.event_type == MessageEventDefinition.__name__ or "Message" in str(event.event_type)
+    }
+
+
+def deliver_message(
+    session: Session, case: Case, name: str, payload: dict[str, Any], actor: Actor, now: datetime
+) -> Case:
+    """Deliver message ``name`` (e.g. the applicant's resubmission). Raises NotWaiting."""
+    case = lock_case(session, case.id)
+    if case.status != "active":
+        raise NotWaiting("Kasus ini sudah ditutup")
+    loaded, workflow = restore_workflow(case)
+    if name not in waiting_messages(workflow):
+        raise NotWaiting("Kasus ini tidak sedang menunggu pengajuan ulang")
+    with frozen_at(now):
+        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        workflow.do_engine_steps()
+    append_event(session, case, "message_received", actor, now, payload={"message": name, "data": payload})
+    _save(session, case, loaded, workflow, actor, now)
+    return case
+
+
+def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Active cases with a timer due at ``now``; PostgreSQL workers skip rows others hold."""
+    stmt = (
+        select(Case.id)
+        .where(Case.status == "active", Case.next_timer_at.is_not(None), Case.next_timer_at <= aware(now))
+        .order_by(Case.next_timer_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime) -> list[str]:
+    """Fire the case's expired timers and advance it; return the names of the timers fired."""
+    case = lock_case(session, case_id)
+    if case.status != "active":
+        return []
+    loaded, workflow = restore_workflow(case)
+    waiting = {t.id: t for t in _waiting_timers(workflow)}
+    with frozen_at(now):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    fired = [t.task_spec.bpmn_id or t.task_spec.name for t in waiting.values() if t.state != TaskState.WAITING]
+    if not fired:
+        case.next_timer_at = _next_timer(workflow)
+        session.flush()
+        return []
+    append_event(session, case, "timer_fired", actor, now, payload={"timers": sorted(fired)})
+    _save(session, case, loaded, workflow, actor, now)
+    return fired
+
+
+def overdue(row: HumanTask, now: datetime) -> bool:
+    return row.due_at is not None and aware(row.due_at) < aware(now)

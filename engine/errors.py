@@ -1,0 +1,60 @@
+"""Typed domain errors; the web layer maps each ``code`` to an HTTP status in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "engine_error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class Forbidden(EngineError):
+    code = "forbidden"
+
+
+class Conflict(EngineError):
+    code = "conflict"
+
+
+class TaskAlreadyClaimed(Conflict):
+    code = "task_claimed"
+
+
+class TaskNotActive(Conflict):
+    code = "task_not_active"
+
+
+class StaleCase(Conflict):
+    code = "stale_case"
+
+
+class NotWaiting(Conflict):
+    code = "not_waiting"
+
+
+class InvalidSubmission(EngineError):
+    """Submitted data failed validation; ``details`` maps field paths to messages."""
+
+    code = "invalid_data"
+
+
+class DeploymentInvalid(EngineError):
+    """A deployment bundle has problems; ``details`` lists every one with its element id."""
+
+    code = "invalid_deployment"
+
+
+class UnsafeExpression(EngineError):
+    code = "unsafe_expression"

@@ -1,0 +1,236 @@
+"""Read side: inbox queries over ``human_task`` and plain views of cases (never the state blob)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from . import regions
+from .audit import Actor
+from .clock import aware
+from .models import AccessLog, Case, CaseEvent, HumanTask, Person
+from .validation import mask_nik
+
+SORTS = {
+    "created": HumanTask.created_at,
+    "due": HumanTask.due_at,
+    "reference": Case.reference,
+}
+
+
+@dataclass
+class TaskFilter:
+    queue: str = "available"  # available | mine | all
+    service: str | None = None
+    kecamatan: str | None = None
+    step: str | None = None
+    overdue: bool = False
+    search: str | None = None
+    sort: str = "created"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 25
+
+
+def _visible(actor: Actor) -> Any:
+    """Tasks whose lane is one of the actor's roles (a kabid: only their bidang)."""
+    clauses = []
+    for role in actor.roles:
+        if role == "kabid":
+            clauses.append(and_(HumanTask.role == "kabid", HumanTask.bidang == actor.bidang))
+        else:
+            clauses.append(HumanTask.role == role)
+    return or_(*clauses) if clauses else HumanTask.id.is_(None)
+
+
+def task_query(actor: Actor, flt: TaskFilter, now: datetime) -> Any:
+    stmt = select(HumanTask).join(Case, HumanTask.case_id == Case.id).outerjoin(Person, Case.person_id == Person.id)
+    stmt = stmt.where(_visible(actor))
+    if flt.queue == "mine":
+        stmt = stmt.where(HumanTask.state == "claimed", HumanTask.claimed_by == actor.username)
+    elif flt.queue == "available":
+        stmt = stmt.where(HumanTask.state == "ready")
+    else:
+        stmt = stmt.where(HumanTask.state.in_(("ready", "claimed")))
+    if flt.service:
+        stmt = stmt.where(Case.service == flt.service)
+    if flt.kecamatan:
+        stmt = stmt.where(Case.kecamatan_code == flt.kecamatan)
+    if flt.step:
+        stmt = stmt.where(HumanTask.spec_name == flt.step)
+    if flt.overdue:
+        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at < aware(now))
+    if flt.search:
+        term = flt.search.strip()
+        like = f"%{term.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Case.reference).like(like),
+                func.lower(Case.applicant_name).like(like),
+                Person.nik == term,
+            )
+        )
+    return stmt
+
+
+def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[HumanTask], int]:
+    stmt = task_query(actor, flt, now)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    column = SORTS.get(flt.sort, HumanTask.created_at)
+    order = column.desc() if flt.descending else column.asc()
+    rows = session.scalars(
+        stmt.options(joinedload(HumanTask.case).joinedload(Case.person))
+        .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
+        .limit(flt.per_page)
+        .offset((flt.page - 1) * flt.per_page)
+    ).all()
+    return list(rows), total
+
+
+def count_queues(session: Session, actor: Actor, now: datetime) -> dict[str, int]:
+    counts = {}
+    for queue in ("available", "mine"):
+        stmt = task_query(actor, TaskFilter(queue=queue), now)
+        counts[queue] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return counts
+
+
+def next_task(session: Session, actor: Actor, now: datetime) -> HumanTask | None:
+    """The oldest unclaimed task the actor may do."""
+    stmt = task_query(actor, TaskFilter(queue="available"), now)
+    return session.scalars(stmt.order_by(HumanTask.created_at, HumanTask.id).limit(1)).first()
+
+
+def may_view_case(case: Case, actor: Actor) -> bool:
+    """Staff see cases of their work; a kabid only those of their bidang; auditors see all."""
+    roles = set(actor.roles)
+    if roles & {"operator", "supervisor", "manager", "kadis", "front_office", "auditor", "admin"}:
+        return True
+    return "kabid" in roles and case.bidang is not None and case.bidang == actor.bidang
+
+
+def log_access(session: Session, case: Case, actor: Actor, action: str, now: datetime) -> None:
+    session.add(AccessLog(case_id=case.id, username=actor.username, action=action, at=now))
+
+
+def case_summary(case: Case, start_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    village = regions.village(case.village_code) if case.village_code else None
+    kecamatan = regions.kecamatan_of(case.village_code) if case.village_code else None
+    data = start_data or {}
+    return {
+        "reference": case.reference,
+        "kind": case.kind,
+        "status": case.status,
+        "service": case.service,
+        "ppks_category": case.ppks_category,
+        "applicant_name": case.applicant_name,
+        "nik_masked": mask_nik(case.person.nik) if case.person else None,
+        "village_code": case.village_code,
+        "desa": village.name if village else None,
+        "kecamatan": kecamatan.name if kecamatan else None,
+        "bidang": case.bidang,
+        "description": data.get("description"),
+        "warnings": list(data.get("nik_warnings") or []),
+    }
+
+
+def start_data(session: Session, case: Case) -> dict[str, Any]:
+    payload = session.scalar(
+        select(CaseEvent.payload).where(CaseEvent.case_id == case.id, CaseEvent.kind == "case_started")
+    )
+    return dict((payload or {}).get("data") or {})
+
+
+def task_item(row: HumanTask, now: datetime) -> dict[str, Any]:
+    case = row.case
+    village = regions.village(case.village_code) if case.village_code else None
+    kecamatan = regions.kecamatan_of(case.village_code) if case.village_code else None
+    return {
+        "id": row.id,
+        "case_reference": case.reference,
+        "name": row.spec_name,
+        "title": row.title,
+        "role": row.role,
+        "bidang": row.bidang,
+        "state": row.state,
+        "claimed_by": row.claimed_by,
+        "created_at": row.created_at,
+        "due_at": row.due_at,
+        "overdue": row.due_at is not None and aware(row.due_at) < aware(now) and row.state in ("ready", "claimed"),
+        "service": case.service,
+        "applicant_name": case.applicant_name,
+        "nik_masked": mask_nik(case.person.nik) if case.person else None,
+        "kecamatan": kecamatan.name if kecamatan else None,
+        "desa": village.name if village else None,
+    }
+
+
+STATUS_TEXT = {
+    "active": "Sedang diproses",
+    "completed": "Selesai",
+    "rejected": "Ditolak",
+    "expired": "Kedaluwarsa",
+}
+
+# Plain-language lines for the applicant's timeline: no internal notes, no staff names.
+PUBLIC_STEP_TEXT = {
+    "verifikasi": "Kelengkapan berkas diperiksa petugas.",
+    "kunjungan": "Kunjungan rumah oleh pendamping/supervisor.",
+    "reviu_manager": "Permohonan ditinjau oleh manajer layanan.",
+    "mengetahui_kadis": "Permohonan diketahui Kepala Dinas.",
+    "teruskan_kabid": "Permohonan diteruskan ke bidang terkait.",
+    "keputusan_kabid": "Bidang menentukan bantuan yang diberikan.",
+    "terbitkan_surat": "Surat rekomendasi diterbitkan.",
+    "serah_terima": "Surat rekomendasi diserahkan kepada pemohon.",
+    "triase": "Aduan diperiksa petugas.",
+    "tindak_lanjut": "Aduan ditindaklanjuti bidang terkait.",
+    "eskalasi": "Tindak lanjut aduan dipercepat oleh manajer.",
+    "verifikasi_aduan": "Hasil tindak lanjut diperiksa manajer.",
+    "balas_pengadu": "Jawaban aduan dikirim kepada pelapor.",
+}
+
+
+def public_timeline(session: Session, case: Case) -> list[dict[str, Any]]:
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
+    lines = []
+    for event in events:
+        text = None
+        if event.kind == "case_started":
+            text = "Permohonan diterima." if case.kind != "aduan" else "Aduan diterima."
+        elif event.kind == "task_completed" and event.task_spec:
+            text = PUBLIC_STEP_TEXT.get(event.task_spec, "Satu tahap selesai diproses.")
+            if event.task_spec == "verifikasi":
+                decision = (event.payload.get("data") or {}).get("decision")
+                if decision == "tidak_lengkap":
+                    text = "Berkas belum lengkap; pemohon diminta melengkapi."
+        elif event.kind == "message_received":
+            text = "Pemohon mengirim kelengkapan berkas."
+        elif event.kind == "timer_fired" and case.status == "expired":
+            text = "Batas waktu melengkapi berkas terlewati."
+        elif event.kind == "case_closed":
+            text = f"Status akhir: {STATUS_TEXT.get(str(event.payload.get('status')), '')}."
+        if text:
+            lines.append({"at": event.at, "text": text})
+    return lines
+
+
+def missing_documents(session: Session, case: Case) -> list[str]:
+    """What the operator said is missing, when the case waits for the applicant."""
+    if case.status != "active":
+        return []
+    last = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(("task_completed", "message_received")))
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.kind != "task_completed" or last.task_spec != "verifikasi":
+        return []
+    data = last.payload.get("data") or {}
+    if data.get("decision") != "tidak_lengkap":
+        return []
+    return list(data.get("dokumen_kurang") or [])

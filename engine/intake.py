@@ -1,0 +1,243 @@
+"""Intake: applications and complaints, validated the same way for pages and the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy.orm import Session
+
+from . import validation
+from .audit import Actor
+from .cases import CaseSummary, start_case
+from .clock import aware
+from .models import Case, Person
+
+SERVICES = {
+    "panti_rehab": ("Panti Rehab", "Rujukan ke panti rehabilitasi sosial."),
+    "sandang": ("Sandang", "Paket sandang dan perlengkapan tidur bagi PPKS."),
+    "alat_bantu": ("Alat Bantu", "Kursi roda, kruk, tongkat, alat bantu dengar, kaki palsu."),
+    "slrt": ("SLRT", "Rujukan program perlindungan sosial: PBI-JK, PKH, Sembako, RTLH, DTSEN."),
+    "berdaya": ("Berdaya", "Pemberdayaan ekonomi: bantuan KUBE dan UEP."),
+    "pendamping": ("Pendamping", "Permintaan pendamping sosial (TKSK, PSM, pendamping PKH)."),
+}
+
+PPKS_CATEGORIES = {
+    "anak_balita_terlantar": "Anak balita terlantar",
+    "anak_terlantar": "Anak terlantar",
+    "anak_berhadapan_hukum": "Anak berhadapan dengan hukum",
+    "anak_jalanan": "Anak jalanan",
+    "anak_disabilitas": "Anak dengan kedisabilitasan",
+    "anak_korban_kekerasan": "Anak korban tindak kekerasan",
+    "anak_perlindungan_khusus": "Anak yang memerlukan perlindungan khusus",
+    "lansia_terlantar": "Lanjut usia terlantar",
+    "penyandang_disabilitas": "Penyandang disabilitas",
+    "tuna_susila": "Tuna susila",
+    "gelandangan": "Gelandangan",
+    "pengemis": "Pengemis",
+    "pemulung": "Pemulung",
+    "kelompok_minoritas": "Kelompok minoritas",
+    "bekas_warga_binaan": "Bekas warga binaan lembaga pemasyarakatan",
+    "odha": "Orang dengan HIV",
+    "korban_napza": "Korban penyalahgunaan NAPZA",
+    "korban_trafficking": "Korban trafficking",
+    "korban_kekerasan": "Korban tindak kekerasan",
+    "pekerja_migran_bermasalah": "Pekerja migran bermasalah sosial",
+    "korban_bencana_alam": "Korban bencana alam",
+    "korban_bencana_sosial": "Korban bencana sosial",
+    "perempuan_rawan_sosial_ekonomi": "Perempuan rawan sosial ekonomi",
+    "fakir_miskin": "Fakir miskin",
+    "keluarga_bermasalah_psikologis": "Keluarga bermasalah sosial psikologis",
+    "komunitas_adat_terpencil": "Komunitas adat terpencil",
+}
+
+COMPLAINT_CATEGORIES = {
+    "bansos_tidak_tepat_sasaran": "Bansos tidak tepat sasaran",
+    "pelayanan": "Pelayanan",
+    "petugas": "Petugas",
+    "data": "Data",
+    "lainnya": "Lainnya",
+}
+
+MESSAGES: dict[str, Any] = {
+    "required": "Wajib diisi.",
+    "null": "Wajib diisi.",
+    "invalid": "Nilai tidak valid.",
+    "type": "Jenis data tidak valid.",
+}
+DATE_MESSAGES: dict[str, Any] = {**MESSAGES, "invalid": "Tanggal tidak valid (format TTTT-BB-HH)."}
+
+
+def _text(max_length: int, required: bool = True, min_length: int = 1) -> fields.String:
+    return fields.String(
+        required=required,
+        error_messages={**MESSAGES, "invalid": "Harus berupa teks."},
+        validate=validate.Length(
+            min=min_length if required else 0,
+            max=max_length,
+            error=f"Panjang harus {min_length if required else 0}–{max_length} karakter.",
+        ),
+    )
+
+
+def _choice(options: dict[str, Any]) -> fields.String:
+    return fields.String(
+        required=True,
+        error_messages={**MESSAGES, "invalid": "Harus berupa teks."},
+        validate=validate.OneOf(list(options), error="Pilihan tidak valid."),
+    )
+
+
+def _check(func: Any, value: Any) -> Any:
+    try:
+        return func(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class ApplicantSchema(Schema):
+    nik = _text(16)
+    kk_number = _text(16)
+    name = _text(200, min_length=2)
+    birth_date = fields.Date(required=True, error_messages=DATE_MESSAGES)
+    gender = fields.String(
+        required=True,
+        error_messages=MESSAGES,
+        validate=validate.OneOf(["L", "P"], error="Pilih L (laki-laki) atau P (perempuan)."),
+    )
+    phone = _text(20)
+    address = _text(500, min_length=3)
+    village_code = _text(13)
+
+    @validates("nik")
+    def _nik(self, value: str, **_: Any) -> None:
+        _check(validation.parse_nik, value)
+
+    @validates("kk_number")
+    def _kk(self, value: str, **_: Any) -> None:
+        _check(validation.check_kk, value)
+
+    @validates("phone")
+    def _phone(self, value: str, **_: Any) -> None:
+        _check(validation.normalize_phone, value)
+
+    @validates("village_code")
+    def _village(self, value: str, **_: Any) -> None:
+        _check(validation.check_village, value)
+
+    @validates("birth_date")
+    def _birth(self, value: date, **_: Any) -> None:
+        if value > date.today():
+            raise ValidationError("Tanggal lahir tidak boleh di masa depan.")
+        if value.year < 1900:
+            raise ValidationError("Tanggal lahir tidak valid.")
+
+
+class ApplicationSchema(Schema):
+    service = _choice(SERVICES)
+    ppks_category = _choice(PPKS_CATEGORIES)
+    description = _text(2000, min_length=5)
+    applicant = fields.Nested(ApplicantSchema, required=True, error_messages=MESSAGES)
+
+
+class ComplaintSchema(Schema):
+    category = _choice(COMPLAINT_CATEGORIES)
+    description = _text(2000, min_length=10)
+    phone = _text(20)
+    village_code = _text(13)
+    name = _text(200, required=False)
+
+    @validates("phone")
+    def _phone(self, value: str, **_: Any) -> None:
+        _check(validation.normalize_phone, value)
+
+    @validates("village_code")
+    def _village(self, value: str, **_: Any) -> None:
+        _check(validation.check_village, value)
+
+
+def _person(session: Session, applicant: dict[str, Any]) -> Person:
+    person = Person(
+        nik=applicant["nik"],
+        kk_number=applicant["kk_number"],
+        name=applicant["name"].strip(),
+        birth_date=applicant["birth_date"],
+        gender=applicant["gender"],
+        phone=validation.normalize_phone(applicant["phone"]),
+        address=applicant["address"].strip(),
+        village_code=applicant["village_code"],
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def submit_application(
+    session: Session, data: dict[str, Any], actor: Actor, now: datetime, resubmission_timeout: str
+) -> tuple[Case, str, list[str]]:
+    """Start a referral case from validated application data (see ApplicationSchema.load).
+
+    Returns the case, the applicant's tracking code and warnings for the operator.
+    """
+    applicant = data["applicant"]
+    warnings = validation.nik_warnings(
+        applicant["nik"], applicant["birth_date"], applicant["gender"], aware(now).date()
+    )
+    person = _person(session, applicant)
+    region = validation.check_village(applicant["village_code"])
+    start_data = {
+        "service": data["service"],
+        "ppks_category": data["ppks_category"],
+        "description": data["description"],
+        "applicant": {
+            "name": person.name,
+            "village_code": region.code,
+            "village_name": region.name,
+        },
+        "nik_warnings": warnings,
+        "resubmission_timeout": resubmission_timeout,
+        "channel": "front_office" if "front_office" in actor.roles else "online",
+    }
+    case, code = start_case(
+        session,
+        "rujukan",
+        start_data,
+        CaseSummary(
+            service=data["service"],
+            ppks_category=data["ppks_category"],
+            applicant_name=person.name,
+            village_code=region.code,
+            person_id=person.id,
+        ),
+        actor,
+        now,
+    )
+    return case, code, warnings
+
+
+def submit_complaint(session: Session, data: dict[str, Any], actor: Actor, now: datetime) -> tuple[Case, str]:
+    """Start a complaint case from validated complaint data (see ComplaintSchema.load)."""
+    region = validation.check_village(data["village_code"])
+    start_data = {
+        "category": data["category"],
+        "description": data["description"],
+        "complainant": {
+            "name": (data.get("name") or "").strip() or None,
+            "phone": validation.normalize_phone(data["phone"]),
+        },
+        "village_code": region.code,
+        "village_name": region.name,
+    }
+    return start_case(
+        session,
+        "aduan",
+        start_data,
+        CaseSummary(
+            service="aduan",
+            applicant_name=(data.get("name") or "").strip() or "(anonim)",
+            village_code=region.code,
+        ),
+        actor,
+        now,
+    )

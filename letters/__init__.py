@@ -1,0 +1,1 @@
+"""Recommendation and rejection letters: templates, numbering, PDF, verification (coming)."""

@@ -1,0 +1,70 @@
+"""The Flask layer: app factory, blueprints (API, pages), CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app: load settings, bind extensions, register blueprints and commands."""
+    from config import Config
+
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config or Config)
+    _check_production_settings(app)
+
+    from . import auth, cli, errors
+    from .api import bp as api_bp
+    from .extensions import db, login_manager, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 15, "check_same_thread": False},
+        }
+        if uri not in {"sqlite://", "sqlite:///:memory:"}:
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
+    login_manager.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api_bp)
+    cli.init_app(app)
+    return app
+
+
+def _check_production_settings(app: Flask) -> None:
+    from config import DEFAULT_SECRET_KEY
+
+    if app.config.get("ENV_NAME") == "production" and app.config.get("SECRET_KEY") == DEFAULT_SECRET_KEY:
+        raise RuntimeError("SECRET_KEY must be set in production (refusing the default key)")
+    if app.config.get("ENV_NAME") == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+
+def _tune_sqlite(engine: Any) -> None:
+    """WAL and a busy timeout so readers never block the writer on the embedded database."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

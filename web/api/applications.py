@@ -1,0 +1,198 @@
+"""Applicant endpoints (no login): applications, complaints, tracking, resubmission, regions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from engine import intake, regions
+from engine.audit import APPLICANT
+from engine.cases import check_tracking_code, deliver_message, get_case
+from engine.clock import utcnow
+from engine.errors import NotFound
+from engine.inbox import STATUS_TEXT, missing_documents, public_timeline
+from engine.models import IdempotencyRecord
+
+from ..auth import actor_for, current_staff
+from ..errors import ApiError
+from ..extensions import db
+from . import bp, doc, json_body, load
+from .schemas import (
+    ApplicationCreatedSchema,
+    RegionListSchema,
+    ResubmitSchema,
+    TrackingSchema,
+)
+
+_application = intake.ApplicationSchema()
+_complaint = intake.ComplaintSchema()
+_resubmit = ResubmitSchema()
+
+
+def _idempotent(endpoint: str, body: Any, create: Any) -> Any:
+    """Answer a resend carrying the same ``Idempotency-Key`` with the first answer."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        status, answer = create()
+        db.session.commit()
+        return jsonify(answer), status
+    if len(key) > 128:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key maksimal 128 karakter")
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    for _attempt in range(2):
+        record = db.session.get(IdempotencyRecord, f"{endpoint}:{key}")
+        if record is not None:
+            if record.request_hash != digest:
+                raise ApiError(422, "idempotency_mismatch", "Idempotency-Key ini sudah dipakai untuk data yang berbeda")
+            return jsonify(record.response), record.status_code
+        status, answer = create()
+        db.session.add(
+            IdempotencyRecord(
+                key=f"{endpoint}:{key}",
+                endpoint=endpoint,
+                request_hash=digest,
+                status_code=status,
+                response=answer,
+                created_at=utcnow(),
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # the same request arrived twice at once: the other one won; answer as it did
+            db.session.rollback()
+            continue
+        return jsonify(answer), status
+    raise ApiError(409, "conflict", "Permintaan yang sama sedang diproses; coba lagi")
+
+
+def _intake_actor() -> Any:
+    user = current_staff()
+    return actor_for(user) if user is not None else APPLICANT
+
+
+@bp.post("/applications")
+@doc(
+    "Submit an application (public; honours Idempotency-Key)",
+    body=intake.ApplicationSchema,
+    response=ApplicationCreatedSchema,
+    status=201,
+    tags=("applicant",),
+    auth=False,
+)
+def create_application() -> Any:
+    body = json_body()
+    data = load(_application, body)
+
+    def create() -> tuple[int, dict[str, Any]]:
+        case, code, warnings = intake.submit_application(
+            db.session, data, _intake_actor(), utcnow(), current_app.config["RESUBMISSION_TIMEOUT"]
+        )
+        return 201, {"reference": case.reference, "tracking_code": code, "status": case.status, "warnings": warnings}
+
+    return _idempotent("applications", body, create)
+
+
+@bp.post("/complaints")
+@doc(
+    "Submit a complaint (public; honours Idempotency-Key)",
+    body=intake.ComplaintSchema,
+    response=ApplicationCreatedSchema,
+    status=201,
+    tags=("applicant",),
+    auth=False,
+)
+def create_complaint() -> Any:
+    body = json_body()
+    data = load(_complaint, body)
+
+    def create() -> tuple[int, dict[str, Any]]:
+        case, code = intake.submit_complaint(db.session, data, _intake_actor(), utcnow())
+        return 201, {"reference": case.reference, "tracking_code": code, "status": case.status, "warnings": []}
+
+    return _idempotent("complaints", body, create)
+
+
+def _tracked_case(reference: str, code: str | None) -> Any:
+    try:
+        case = get_case(db.session, reference)
+    except NotFound:
+        case = None
+    # the same answer for an unknown reference and a wrong code: no probing for references
+    if case is None or not check_tracking_code(case, code):
+        raise ApiError(404, "not_found", "Nomor permohonan atau kode pelacakan tidak cocok")
+    return case
+
+
+def tracking_view(case: Any) -> dict[str, Any]:
+    missing = missing_documents(db.session, case)
+    return TrackingSchema().dump(
+        {
+            "reference": case.reference,
+            "status": case.status,
+            "status_text": STATUS_TEXT.get(case.status, case.status),
+            "step": case.current_step,
+            "created_at": case.created_at,
+            "closed_at": case.closed_at,
+            "outcome_reason": case.outcome_reason,
+            "missing_documents": missing,
+            "can_resubmit": bool(missing),
+            "timeline": public_timeline(db.session, case),
+        }
+    )
+
+
+@bp.get("/applications/<reference>")
+@doc(
+    "Track an application or complaint by reference and tracking code (public)",
+    response=TrackingSchema,
+    tags=("applicant",),
+    auth=False,
+    params=(("tracking_code", "query", "the code given at submission"),),
+)
+def track_application(reference: str) -> Any:
+    case = _tracked_case(reference, request.args.get("tracking_code"))
+    return jsonify(tracking_view(case))
+
+
+@bp.get("/complaints/<reference>")
+@doc(
+    "Track a complaint by reference and tracking code (public)",
+    response=TrackingSchema,
+    tags=("applicant",),
+    auth=False,
+    params=(("tracking_code", "query", "the code given at submission"),),
+)
+def track_complaint(reference: str) -> Any:
+    return track_application(reference)
+
+
+@bp.post("/applications/<reference>/resubmit")
+@doc(
+    "Resubmit an incomplete application after adding the missing documents (public)",
+    body=ResubmitSchema,
+    response=TrackingSchema,
+    tags=("applicant",),
+    auth=False,
+)
+def resubmit_application(reference: str) -> Any:
+    data = load(_resubmit, json_body())
+    case = _tracked_case(reference, data["tracking_code"])
+    deliver_message(db.session, case, "pengajuan_ulang", {"note": data["note"]}, APPLICANT, utcnow())
+    db.session.commit()
+    return jsonify(tracking_view(case))
+
+
+@bp.get("/regions")
+@doc("Kecamatan and desa/kelurahan of the regency", response=RegionListSchema, tags=("reference",), auth=False)
+def list_regions() -> Any:
+    return jsonify(
+        {
+            "kecamatan": [{"code": r.code, "name": r.name, "kind": "kecamatan"} for r in regions.kecamatan_list()],
+            "desa": [{"code": r.code, "name": r.name, "kind": r.kind} for r in regions.desa_list()],
+        }
+    )

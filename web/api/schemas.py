@@ -1,0 +1,191 @@
+"""Marshmallow schemas of the API's bodies and answers (whitelisted fields, OpenAPI source)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Raw(allow_none=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema)
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.DateTime()
+    username = fields.String()
+    roles = fields.List(fields.String())
+
+
+class ApplicationCreatedSchema(Schema):
+    reference = fields.String()
+    tracking_code = fields.String()
+    status = fields.String()
+    warnings = fields.List(fields.String())
+
+
+class ResubmitSchema(Schema):
+    tracking_code = fields.String(required=True)
+    note = fields.String(load_default="", validate=lambda s: len(s) <= 2000)
+
+
+class TimelineItemSchema(Schema):
+    at = fields.DateTime()
+    text = fields.String()
+
+
+class TrackingSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    status_text = fields.String()
+    step = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    outcome_reason = fields.String(allow_none=True)
+    missing_documents = fields.List(fields.String())
+    can_resubmit = fields.Boolean()
+    timeline = fields.List(fields.Nested(TimelineItemSchema))
+
+
+class TaskItemSchema(Schema):
+    id = fields.String()
+    case_reference = fields.String()
+    name = fields.String()
+    title = fields.String()
+    role = fields.String()
+    bidang = fields.String(allow_none=True)
+    state = fields.String()
+    claimed_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    service = fields.String(allow_none=True)
+    applicant_name = fields.String(allow_none=True)
+    nik_masked = fields.String(allow_none=True)
+    kecamatan = fields.String(allow_none=True)
+    desa = fields.String(allow_none=True)
+
+
+class TaskListSchema(Schema):
+    items = fields.List(fields.Nested(TaskItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CaseSummarySchema(Schema):
+    reference = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    service = fields.String(allow_none=True)
+    ppks_category = fields.String(allow_none=True)
+    applicant_name = fields.String(allow_none=True)
+    nik_masked = fields.String(allow_none=True)
+    village_code = fields.String(allow_none=True)
+    desa = fields.String(allow_none=True)
+    kecamatan = fields.String(allow_none=True)
+    bidang = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    warnings = fields.List(fields.String())
+
+
+class TaskDetailSchema(TaskItemSchema):
+    form_schema = fields.Dict(allow_none=True)
+    form_defaults = fields.Dict()
+    case = fields.Nested(CaseSummarySchema)
+
+
+class CompleteTaskSchema(Schema):
+    data = fields.Dict(required=True)
+
+
+class LetterRefSchema(Schema):
+    number = fields.String()
+    verify_token = fields.String()
+
+
+class CaseTaskSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    title = fields.String()
+    role = fields.String()
+    bidang = fields.String(allow_none=True)
+    state = fields.String()
+    claimed_by = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class CaseSchema(CaseSummarySchema):
+    definition_key = fields.String()
+    definition_version = fields.Integer()
+    outcome = fields.String(allow_none=True)
+    outcome_reason = fields.String(allow_none=True)
+    current_step = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    lock_version = fields.Integer()
+    tasks = fields.List(fields.Nested(CaseTaskSchema))
+    letter = fields.Nested(LetterRefSchema, allow_none=True)
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    kind = fields.String()
+    actor = fields.String()
+    role = fields.String(allow_none=True)
+    at = fields.DateTime()
+    task_id = fields.String(allow_none=True)
+    task_spec = fields.String(allow_none=True)
+    payload = fields.Dict()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class HistorySchema(Schema):
+    reference = fields.String()
+    chain_valid = fields.Boolean()
+    events = fields.List(fields.Nested(EventSchema))
+
+
+class ReplaySchema(Schema):
+    consistent = fields.Boolean()
+    chain_valid = fields.Boolean()
+    steps = fields.Integer()
+    differences = fields.List(fields.String())
+
+
+class ProcessSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    sha256 = fields.String()
+    files = fields.List(fields.String())
+    deployed_by = fields.String()
+    deployed_at = fields.DateTime()
+
+
+class ProcessListSchema(Schema):
+    items = fields.List(fields.Nested(ProcessSchema))
+
+
+class RegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class RegionListSchema(Schema):
+    kecamatan = fields.List(fields.Nested(RegionSchema))
+    desa = fields.List(fields.Nested(RegionSchema))

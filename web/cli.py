@@ -1,0 +1,159 @@
+"""Command line: ``flask --app web …`` (wrapped by the Makefile). One commit per command/iteration."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from engine.audit import SYSTEM, Actor
+from engine.cases import due_timer_case_ids, fire_due_timers
+from engine.clock import utcnow
+from engine.definitions import deploy, deploy_directory
+from engine.errors import DeploymentInvalid
+from engine.models import Case, User
+
+from .auth import create_user
+from .extensions import db
+
+processes_cli = AppGroup("processes", help="Deploy and list procedures.")
+users_cli = AppGroup("users", help="Manage staff users.")
+demo_cli = AppGroup("demo", help="Demo data for development.")
+timers_cli = AppGroup("timers", help="Fire due timers.")
+audit_cli = AppGroup("audit", help="Verify case histories.")
+
+ADMIN = Actor("cli", ("admin",), full_name="Command line")
+
+
+@processes_cli.command("deploy")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def deploy_command(path: Path) -> None:
+    """Deploy a directory of procedures (bpmn/) or single files."""
+    roles = current_app.config["STAFF_ROLES"]
+    try:
+        if path.is_dir():
+            rows = deploy_directory(db.session, path, ADMIN, utcnow(), roles)
+        else:
+            rows = deploy(db.session, {path.name: path.read_bytes()}, ADMIN, utcnow(), roles)
+    except DeploymentInvalid as exc:
+        db.session.rollback()
+        for problem in exc.details or []:
+            click.echo(f"  {problem['file']} [{problem['element_id']}]: {problem['message']}", err=True)
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    for row in rows:
+        click.echo(f"{row.key} version {row.version} ({row.sha256[:12]})")
+
+
+@processes_cli.command("list")
+def list_command() -> None:
+    from engine.models import ProcessDefinition
+
+    for row in db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)):
+        click.echo(f"{row.key}\tv{row.version}\t{row.deployed_at:%Y-%m-%d %H:%M}\t{row.deployed_by}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", default=None, help="Full name")
+@click.option("--role", "roles", multiple=True, required=True, help="Role (repeatable)")
+@click.option("--bidang", default=None, help="Bidang of a kabid")
+@click.password_option()
+def create_user_command(
+    username: str, full_name: str | None, roles: tuple[str, ...], bidang: str | None, password: str
+) -> None:
+    """Create a staff user."""
+    known = set(current_app.config["STAFF_ROLES"])
+    unknown = set(roles) - known
+    if unknown:
+        raise click.BadParameter(f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    if "kabid" in roles and bidang not in current_app.config["BIDANG"]:
+        raise click.BadParameter(f"a kabid needs --bidang, one of {', '.join(current_app.config['BIDANG'])}")
+    if db.session.scalars(select(User).where(User.username == username)).first():
+        raise click.ClickException(f"user {username} exists")
+    create_user(username, password, full_name or username, list(roles), bidang)
+    db.session.commit()
+    click.echo(f"created {username}")
+
+
+@demo_cli.command("load")
+@click.option("--cases/--no-cases", default=True)
+def demo_load(cases: bool) -> None:
+    """Demo users (and a dozen cases) for development; refuses outside development mode."""
+    from .demo import load_demo
+
+    if current_app.config["ENV_NAME"] == "production" or not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("demo data is only loaded in development mode (SIBALANG_DEMO=1)")
+    created = load_demo(current_app.config["DEMO_PASSWORD"], with_cases=cases)
+    db.session.commit()
+    if created:
+        click.echo("Demo users created.")
+
+
+@demo_cli.command("logins")
+def demo_logins() -> None:
+    from .demo import DEMO_USERS
+
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo(f"Demo logins (password: {password}):")
+    for username, name, roles, bidang in DEMO_USERS:
+        click.echo(f"  {username:<16} {', '.join(roles)}{' / ' + bidang if bidang else ''} — {name}")
+
+
+@timers_cli.command("run")
+@click.option("--once", is_flag=True, help="Fire what is due now and exit")
+@click.option("--interval", default=30, show_default=True, help="Seconds between rounds")
+def timers_run(once: bool, interval: int) -> None:
+    """Fire due timers: one transaction per case."""
+    while True:
+        fired = 0
+        for case_id in due_timer_case_ids(db.session, utcnow()):
+            try:
+                if fire_due_timers(db.session, case_id, SYSTEM, utcnow()):
+                    fired += 1
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("timer round failed for case %s", case_id)
+        db.session.commit()
+        click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} fired timers in {fired} case(s)")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@audit_cli.command("verify")
+@click.argument("reference", required=False)
+@click.option("--all", "all_cases", is_flag=True)
+def audit_verify(reference: str | None, all_cases: bool) -> None:
+    """Verify hash chains and replay histories; exit non-zero on any inconsistency."""
+    from engine.replay import replay_case
+
+    if not reference and not all_cases:
+        raise click.UsageError("give a REFERENCE or --all")
+    stmt = select(Case).order_by(Case.id)
+    if reference:
+        stmt = stmt.where(Case.reference == reference)
+    cases = list(db.session.scalars(stmt))
+    if not cases:
+        raise click.ClickException("no such case")
+    bad = 0
+    with click.progressbar(cases, label="Verifying") as bar:
+        for case in bar:
+            result = replay_case(db.session, case)
+            if not result["consistent"]:
+                bad += 1
+                click.echo(f"\n{case.reference}: " + "; ".join(result["differences"]), err=True)
+    click.echo(f"{len(cases) - bad} consistent, {bad} inconsistent")
+    db.session.rollback()
+    if bad:
+        raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    for group in (processes_cli, users_cli, demo_cli, timers_cli, audit_cli):
+        app.cli.add_command(group)
