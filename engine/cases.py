@@ -15,10 +15,14 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+
+# Spiff's own message class: event definitions compare by class, and the parser builds these.
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -108,12 +112,20 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
 
 
+def _has_timer(definition: Any) -> bool:
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    # an event-based gateway waits as one task holding all its catch events
+    return isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions
+    )
+
+
 def _waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
     return [
         t
         for t in workflow.tasks.values()
-        if t.state == TaskState.WAITING
-        and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+        if t.state == TaskState.WAITING and _has_timer(getattr(t.task_spec, "event_definition", None))
     ]
 
 
@@ -155,7 +167,9 @@ def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow
         role = (meta.role if meta else None) or task.task_spec.lane or "operator"
         bidang = task.data.get("bidang") if role == "kabid" else None
         due = None
-        if meta and meta.sla_days:
+        if meta and meta.due_variable and isinstance(task.data.get(meta.due_variable), str):
+            due = aware(datetime.fromisoformat(task.data[meta.due_variable]))
+        elif meta and meta.sla_days:
             due = datetime.fromisoformat(add_working_days(meta.sla_days, aware(now)))
         session.add(
             HumanTask(
@@ -203,6 +217,9 @@ def _save(
             role=actor.primary_role,
             payload={"status": case.status, "end_event": end_id, "reason": case.outcome_reason},
         )
+    from .notifications import on_case_saved  # late import: notifications reads intake, which imports us
+
+    on_case_saved(session, case, now)
     session.flush()
 
 
@@ -360,14 +377,6 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
     return row
 
 
-def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
-    return {
-        event.name
-        for event in workflow.waiting_events()
-        if event.event_type == MessageEventDefinition.__name__ or "Message" in str(event.event_type)
-    }
-
-
 def deliver_message(
     session: Session, case: Case, name: str, payload: dict[str, Any], actor: Actor, now: datetime
 ) -> Case:
@@ -376,10 +385,11 @@ def deliver_message(
     if case.status != "active":
         raise NotWaiting("Kasus ini sudah ditutup")
     loaded, workflow = restore_workflow(case)
-    if name not in waiting_messages(workflow):
-        raise NotWaiting("Kasus ini tidak sedang menunggu pengajuan ulang")
     with frozen_at(now):
-        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        try:
+            workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        except WorkflowException:
+            raise NotWaiting("Kasus ini tidak sedang menunggu pengajuan ulang") from None
         workflow.do_engine_steps()
     append_event(session, case, "message_received", actor, now, payload={"message": name, "data": payload})
     _save(session, case, loaded, workflow, actor, now)

@@ -52,6 +52,7 @@ class TaskMeta:
     role: str | None
     form: str | None
     sla_days: int | None
+    due_variable: str | None = None
 
 
 @dataclass
@@ -144,6 +145,7 @@ def _task_meta(spec: Any) -> TaskMeta:
         role=spec.lane,
         form=props.get("formJsonSchemaFilename"),
         sla_days=int(sla) if sla and str(sla).isdigit() else None,
+        due_variable=props.get("dueDateVariable"),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import validation
@@ -241,3 +242,42 @@ def submit_complaint(session: Session, data: dict[str, Any], actor: Actor, now: 
         actor,
         now,
     )
+
+
+# Documents: the operator's `dokumen_kurang` enum (bpmn/forms/verifikasi.json) plus the
+# supervisor's home-visit photo. Labels are what the applicant reads.
+DOCUMENT_KINDS = {
+    "ktp": "KTP",
+    "kk": "Kartu Keluarga (KK)",
+    "foto": "Foto pemohon / kondisi",
+    "surat_keterangan_desa": "Surat keterangan kepala desa/lurah",
+    "surat_keterangan_dokter": "Surat keterangan dokter",
+    "surat_pengantar_dinsos": "Surat pengantar Dinas Sosial daerah asal",
+    "lainnya": "Dokumen lainnya",
+    "foto_kunjungan": "Foto kunjungan rumah",
+}
+STAFF_ONLY_DOCUMENT_KINDS = frozenset({"foto_kunjungan"})
+APPLICANT_DOCUMENT_KINDS = {k: v for k, v in DOCUMENT_KINDS.items() if k not in STAFF_ONLY_DOCUMENT_KINDS}
+
+_BASIC_DOCUMENTS = ("ktp", "kk", "foto")
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    "panti_rehab": (*_BASIC_DOCUMENTS, "surat_keterangan_dokter", "surat_pengantar_dinsos"),
+    "sandang": (*_BASIC_DOCUMENTS, "surat_keterangan_desa"),
+    "alat_bantu": (*_BASIC_DOCUMENTS, "surat_keterangan_dokter"),
+    "slrt": (*_BASIC_DOCUMENTS, "surat_keterangan_desa"),
+    "berdaya": (*_BASIC_DOCUMENTS, "surat_keterangan_desa"),
+    "pendamping": (*_BASIC_DOCUMENTS, "surat_keterangan_desa"),
+}
+
+
+def open_cases_of_same_nik(session: Session, case: Case) -> list[Case]:
+    """Other active cases of the same person (by NIK): the operator checks for duplicates."""
+    if case.person is None:
+        return []
+    stmt = (
+        select(Case)
+        .join(Person, Case.person_id == Person.id)
+        .where(Person.nik == case.person.nik, Case.status == "active", Case.id != case.id)
+        .order_by(Case.created_at)
+    )
+    return list(session.scalars(stmt))

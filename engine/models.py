@@ -237,3 +237,27 @@ class AccessLog(Base):
     username: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """Outbox of messages to applicants, written in the same transaction as the case change."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        UniqueConstraint("case_id", "event_seq", "kind", name="uq_notification_case_event_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(32))

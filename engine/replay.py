@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
