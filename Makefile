@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app web
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install assets db demo timers bench clean
+.PHONY: run test lint typecheck unit install assets chromium db demo timers bench clean
 
 $(STAMP): requirements.txt tests/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+unit: install chromium
 	$(BIN)/python -m pytest -q
 
 ## Lint, type-check and the whole test suite (TEST_DATABASE_URL switches to PostgreSQL)

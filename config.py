@@ -71,6 +71,18 @@ class Config:
     PAGE_SIZE_MAX = 100
     JSON_SORT_KEYS = False
 
+    # --- applicants: abuse limits and notifications ---------------------------------------
+    # Fixed-window limit per client IP on public endpoints ("N/second|minute|hour|day").
+    RATE_LIMIT_PUBLIC = os.environ.get("RATE_LIMIT_PUBLIC", "30/minute")
+    RATE_LIMIT_ENABLED = _bool("RATE_LIMIT_ENABLED", True)
+    # SMS/WhatsApp HTTP gateway (POST JSON {to, message}); empty URL → log file channel.
+    NOTIFY_GATEWAY_URL = os.environ.get("NOTIFY_GATEWAY_URL", "")
+    NOTIFY_GATEWAY_TOKEN = os.environ.get("NOTIFY_GATEWAY_TOKEN", "")
+    NOTIFY_GATEWAY_TIMEOUT = _int("NOTIFY_GATEWAY_TIMEOUT", 10)
+    NOTIFY_LOG_FILE = Path(os.environ.get("NOTIFY_LOG_FILE", INSTANCE_DIR / "notifications.log"))
+    NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 6)
+    NOTIFY_RETRY_BASE_SECONDS = _int("NOTIFY_RETRY_BASE_SECONDS", 60)
+
     # --- development conveniences -------------------------------------------------------
     DEMO_MODE = _bool("SIBALANG_DEMO", False)
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "sibalang-demo")

@@ -140,6 +140,8 @@ class ApplicationSchema(Schema):
     ppks_category = _choice(PPKS_CATEGORIES)
     description = _text(2000, min_length=5)
     applicant = fields.Nested(ApplicantSchema, required=True, error_messages=MESSAGES)
+    # consent to personal-data processing (UU PDP 27/2022); the public form requires it
+    consent_pdp = fields.Boolean(load_default=None, error_messages=MESSAGES)
 
 
 class ComplaintSchema(Schema):
@@ -200,6 +202,8 @@ def submit_application(
         "resubmission_timeout": resubmission_timeout,
         "channel": "front_office" if "front_office" in actor.roles else "online",
     }
+    if data.get("consent_pdp") is not None:
+        start_data["consent_pdp"] = bool(data["consent_pdp"])
     case, code = start_case(
         session,
         "rujukan",

@@ -38,6 +38,13 @@ def create_app(config: Any = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api_bp)
+    from . import notify, public
+
+    public.init_app(app)
+    notify.init_app(app)
+    from . import staff
+
+    staff.init_app(app)
     cli.init_app(app)
     return app
 

@@ -10,10 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
+from engine.documents import DocumentTooLarge, UnsupportedDocumentType
 
 from .extensions import db
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (DocumentTooLarge, 413),
+    (UnsupportedDocumentType, 415),
     (e.NotFound, 404),
     (e.Forbidden, 403),
     (e.Conflict, 409),

@@ -1,0 +1,266 @@
+"""Notifications to applicants: an outbox written with the case change, sent later with retries.
+
+``on_case_saved`` is called by ``engine.cases._save`` inside the unit of work that changed the
+case, so a message is queued if and only if the change commits. A worker (``flask --app web
+notifications send``) delivers pending rows through a :class:`Channel` and backs off on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import aware
+from .inbox import start_data
+from .models import Case, CaseEvent, Notification
+
+AGENCY = "Dinsos Balangan"
+
+# Plain Indonesian, short enough for one or two SMS. ``str.format`` fields come from the context.
+TEMPLATES: dict[str, str] = {
+    "received": (
+        "{agency}: Permohonan {reference} sudah kami terima. Simpan kode pelacakan Anda untuk "
+        "melihat perkembangan di halaman Lacak."
+    ),
+    "complaint_received": (
+        "{agency}: Aduan {reference} sudah kami terima dan akan diperiksa petugas. Simpan kode pelacakan Anda."
+    ),
+    "incomplete": (
+        "{agency}: Berkas permohonan {reference} belum lengkap. Mohon lengkapi: {missing}.{note} "
+        "Unggah melalui halaman Lacak dengan nomor permohonan dan kode pelacakan Anda."
+    ),
+    "visit_planned": (
+        "{agency}: Berkas permohonan {reference} lengkap. Petugas akan berkunjung ke rumah Anda; "
+        "mohon siapkan KTP dan KK asli."
+    ),
+    "approved": "{agency}: Permohonan {reference} disetujui. Surat rekomendasi sedang disiapkan.",
+    "letter_ready": (
+        "{agency}: Surat rekomendasi untuk permohonan {reference} sudah terbit. Petugas akan "
+        "menyerahkannya kepada Anda."
+    ),
+    "rejected": "{agency}: Mohon maaf, permohonan {reference} tidak dapat dilanjutkan. Alasan: {reason}",
+    "expired": (
+        "{agency}: Permohonan {reference} ditutup karena berkas tidak dilengkapi sampai batas waktu. "
+        "Anda dapat mengajukan permohonan baru."
+    ),
+    "complaint_answered": "{agency}: Jawaban atas aduan {reference}: {answer}",
+}
+
+
+def render_message(kind: str, **context: Any) -> str:
+    """The message text of ``kind``; raises KeyError for an unknown kind."""
+    return TEMPLATES[kind].format(agency=AGENCY, **context)
+
+
+def _recipient(session: Session, case: Case) -> str | None:
+    if case.person is not None and case.person.phone:
+        return case.person.phone
+    complainant = start_data(session, case).get("complainant") or {}
+    phone = complainant.get("phone")
+    return phone if isinstance(phone, str) and phone else None
+
+
+def queue_for_case_change(
+    session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
+) -> Notification | None:
+    """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number."""
+    recipient = _recipient(session, case)
+    if recipient is None:
+        return None
+    row = Notification(
+        case_id=case.id,
+        event_seq=event_seq,
+        kind=kind,
+        recipient=recipient,
+        message=render_message(kind, reference=case.reference, **context),
+        status="pending",
+        attempts=0,
+        next_attempt_at=aware(now),
+        created_at=aware(now),
+    )
+    session.add(row)
+    return row
+
+
+def _clip(text: Any, limit: int = 300) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kinds_for_event(case: Case, event: CaseEvent) -> list[tuple[str, dict[str, Any]]]:
+    """Which messages one audit event calls for, with their template context."""
+    from .intake import DOCUMENT_KINDS  # late import: intake imports cases, which imports us
+
+    data = (event.payload or {}).get("data") or {}
+    if event.kind == "case_started":
+        return [("complaint_received" if case.kind == "aduan" else "received", {})]
+    if event.kind == "case_closed":
+        status = (event.payload or {}).get("status")
+        if status == "rejected":
+            return [("rejected", {"reason": _clip(case.outcome_reason or "tidak memenuhi syarat")})]
+        if status == "expired":
+            return [("expired", {})]
+        return []
+    if event.kind != "task_completed":
+        return []
+    decision = data.get("decision")
+    if event.task_spec == "verifikasi" and decision == "tidak_lengkap":
+        missing = ", ".join(DOCUMENT_KINDS.get(k, k) for k in data.get("dokumen_kurang") or [])
+        note = _clip(data.get("catatan_kekurangan"), 200)
+        return [("incomplete", {"missing": missing or "dokumen", "note": f" Keterangan: {note}" if note else ""})]
+    if event.task_spec == "verifikasi" and decision == "lengkap":
+        return [("visit_planned", {})]
+    if event.task_spec == "keputusan_kabid" and decision == "setuju":
+        return [("approved", {})]
+    if event.task_spec == "terbitkan_surat":
+        return [("letter_ready", {})]
+    if event.task_spec == "balas_pengadu":
+        return [("complaint_answered", {"answer": _clip(data.get("balasan"))})]
+    return []
+
+
+def on_case_saved(session: Session, case: Case, now: datetime) -> list[Notification]:
+    """Queue the messages the events of this unit of work call for (called by ``cases._save``).
+
+    Events of one unit of work share its ``now``; a notification remembers its event's ``seq``
+    so saving twice at the same instant never queues a message twice.
+    """
+    moment = aware(now)
+    recent = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.seq > case.event_count - 20)
+        .order_by(CaseEvent.seq)
+    ).all()
+    events = [e for e in recent if aware(e.at) == moment]
+    if not events:
+        return []
+    done = set(
+        session.execute(
+            select(Notification.event_seq, Notification.kind).where(
+                Notification.case_id == case.id, Notification.event_seq >= events[0].seq
+            )
+        ).all()
+    )
+    queued = []
+    for event in events:
+        for kind, context in _kinds_for_event(case, event):
+            if (event.seq, kind) in done:
+                continue
+            row = queue_for_case_change(session, case, kind, now, event_seq=event.seq, **context)
+            if row is not None:
+                queued.append(row)
+    return queued
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a message (retried later)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, to: str, message: str) -> None:
+        """Deliver or raise DeliveryError."""
+
+
+@dataclass
+class LogFileChannel:
+    """Development default: append each message as a JSON line to a file."""
+
+    path: Path
+    name: str = "log"
+
+    def send(self, to: str, message: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"to": to, "message": message}, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {self.path}: {exc}") from exc
+
+
+@dataclass
+class HttpGatewayChannel:
+    """An SMS/WhatsApp HTTP gateway: ``POST {to, message}`` as JSON with a bearer token."""
+
+    url: str
+    token: str = ""
+    timeout: float = 10.0
+    name: str = "gateway"
+
+    def send(self, to: str, message: str) -> None:
+        body = json.dumps({"to": to, "message": message}, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (configured URL)
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raise DeliveryError(f"gateway answered HTTP {exc.code}") from exc
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"gateway unreachable: {exc}") from exc
+        if not 200 <= status < 300:
+            raise DeliveryError(f"gateway answered HTTP {status}")
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: int = 60
+    max_seconds: int = 6 * 3600
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.base_seconds * 2 ** max(attempts - 1, 0), self.max_seconds))
+
+
+def due_notification_ids(session: Session, now: datetime, limit: int = 50) -> list[int]:
+    """Pending notifications due at ``now``; PostgreSQL workers skip rows others hold."""
+    stmt = (
+        select(Notification.id)
+        .where(Notification.status == "pending", Notification.next_attempt_at <= aware(now))
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def deliver_notification(
+    session: Session, notification_id: int, channel: Channel, now: datetime, policy: RetryPolicy
+) -> bool:
+    """Try to send one notification; on failure schedule the next attempt. Returns success."""
+    stmt = select(Notification).where(Notification.id == notification_id).with_for_update()
+    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if row is None or row.status != "pending":
+        return False
+    row.attempts += 1
+    row.channel = channel.name
+    try:
+        channel.send(row.recipient, row.message)
+    except DeliveryError as exc:
+        row.last_error = str(exc)[:1000]
+        if row.attempts >= policy.max_attempts:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = aware(now) + policy.delay(row.attempts)
+        session.flush()
+        return False
+    row.status = "sent"
+    row.sent_at = aware(now)
+    row.last_error = None
+    session.flush()
+    return True

@@ -1,0 +1,62 @@
+"""Shared helpers of the public forms: field errors, regions, double-submit protection."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from engine import regions
+from engine.clock import utcnow
+from engine.models import IdempotencyRecord
+
+from ..api import _flatten
+from ..extensions import db
+
+
+def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Load ``data``; on failure return the Indonesian message per form field name."""
+    try:
+        return schema.load(data), {}
+    except ValidationError as exc:
+        return None, {key.removeprefix("applicant."): text for key, text in _flatten(exc.messages).items()}
+
+
+def kecamatan_groups() -> list[tuple[regions.Region, list[regions.Region]]]:
+    return [(k, sorted(regions.desa_list(k.code), key=lambda r: r.name)) for k in regions.kecamatan_list()]
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def submit_once(endpoint: str, token: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``create`` and commit, unless this form (``token``) was already submitted: a second
+    tap on a slow connection answers with the first result instead of a second case."""
+    token = (token or "").strip()[:64]
+    if not token:
+        answer = create()
+        db.session.commit()
+        return answer
+    key = f"page:{endpoint}:{token}"
+    record = db.session.get(IdempotencyRecord, key)
+    if record is not None:
+        return dict(record.response)
+    answer = create()
+    db.session.add(
+        IdempotencyRecord(
+            key=key, endpoint=f"page:{endpoint}", request_hash="", status_code=201, response=answer, created_at=utcnow()
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        record = db.session.get(IdempotencyRecord, key)
+        if record is None:
+            raise
+        return dict(record.response)
+    return answer

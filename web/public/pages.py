@@ -1,0 +1,165 @@
+"""Home, application and complaint pages: parse the form → engine → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import FileStorage
+
+from engine import intake
+from engine.audit import APPLICANT
+from engine.clock import utcnow
+from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_document, prepare_content
+
+from ..extensions import db
+from . import bp
+from .documents import document_settings, read_upload
+from .forms import kecamatan_groups, new_form_token, submit_once, validate
+from .track import remember_tracking
+
+APPLY_FIELDS = ("service", "ppks_category", "description")
+APPLICANT_FIELDS = ("nik", "kk_number", "name", "birth_date", "gender", "phone", "address", "village_code")
+COMPLAINT_FIELDS = ("category", "description", "phone", "village_code", "name")
+UPLOAD_KINDS = tuple(k for k in intake.APPLICANT_DOCUMENT_KINDS if k != "lainnya")
+
+_application = intake.ApplicationSchema()
+_complaint = intake.ComplaintSchema()
+
+
+@bp.get("/")
+def home() -> Any:
+    return render_template("public/home.html")
+
+
+def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    needs: dict[str, list[str]] = {}
+    for service, kinds in intake.REQUIRED_DOCUMENTS.items():
+        for kind in kinds:
+            needs.setdefault(kind, []).append(service)
+    page = render_template(
+        "public/apply.html",
+        values=values,
+        errors=errors,
+        services=intake.SERVICES,
+        required=intake.REQUIRED_DOCUMENTS,
+        categories=intake.PPKS_CATEGORIES,
+        kinds=intake.DOCUMENT_KINDS,
+        upload_kinds=UPLOAD_KINDS,
+        needs=needs,
+        groups=kecamatan_groups(),
+        form_token=values.get("form_token") or new_form_token(),
+        max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
+    )
+    return page, status
+
+
+@bp.get("/apply")
+def apply_form() -> Any:
+    return _apply_page({"service": request.args.get("service", "")}, {})
+
+
+def _check_uploads(kinds: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Read and check each chosen file before anything is stored, so every error shows at once."""
+    contents, errors = {}, {}
+    for kind in kinds:
+        upload: FileStorage | None = request.files.get(f"doc_{kind}")
+        if upload is None or not upload.filename:
+            continue
+        try:
+            content = read_upload(upload)
+            prepare_content(content, document_settings())
+        except (DocumentTooLarge, UnsupportedDocumentType) as exc:
+            errors[f"doc_{kind}"] = exc.message
+            continue
+        contents[kind] = content
+    return contents, errors
+
+
+@bp.post("/apply")
+def apply_submit() -> Any:
+    form = request.form
+    values = {name: form.get(name, "").strip() for name in (*APPLY_FIELDS, *APPLICANT_FIELDS)}
+    values["consent"] = "1" if form.get("consent") == "1" else ""
+    values["form_token"] = form.get("form_token", "")
+    data, errors = validate(
+        _application,
+        {
+            **{k: values[k] for k in APPLY_FIELDS},
+            "applicant": {k: values[k] for k in APPLICANT_FIELDS},
+            "consent_pdp": bool(values["consent"]),
+        },
+    )
+    if not values["consent"]:
+        errors["consent"] = "Centang persetujuan ini agar permohonan dapat diproses."
+    contents, upload_errors = _check_uploads(UPLOAD_KINDS)
+    errors.update(upload_errors)
+    if errors or data is None:
+        return _apply_page(values, errors, 422)
+
+    def create() -> dict[str, Any]:
+        now = utcnow()
+        case, code, _warnings = intake.submit_application(
+            db.session, data, APPLICANT, now, current_app.config["RESUBMISSION_TIMEOUT"]
+        )
+        for kind, content in contents.items():
+            upload = request.files[f"doc_{kind}"]
+            add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), upload.filename)
+        return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
+
+    answer = submit_once("apply", values["form_token"], create)
+    remember_tracking(answer["reference"], answer["tracking_code"])
+    session["receipt"] = answer
+    return redirect(url_for("public.receipt"))
+
+
+@bp.get("/complaint")
+def complaint_form() -> Any:
+    return _complaint_page({}, {})
+
+
+def _complaint_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    page = render_template(
+        "public/complaint.html",
+        values=values,
+        errors=errors,
+        categories=intake.COMPLAINT_CATEGORIES,
+        groups=kecamatan_groups(),
+        form_token=values.get("form_token") or new_form_token(),
+        max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
+    )
+    return page, status
+
+
+@bp.post("/complaint")
+def complaint_submit() -> Any:
+    values = {name: request.form.get(name, "").strip() for name in COMPLAINT_FIELDS}
+    values["form_token"] = request.form.get("form_token", "")
+    body = {k: v for k, v in values.items() if k in COMPLAINT_FIELDS and (v or k != "name")}
+    data, errors = validate(_complaint, body)
+    contents, upload_errors = _check_uploads(("lainnya",))
+    errors.update(upload_errors)
+    if errors or data is None:
+        return _complaint_page(values, errors, 422)
+
+    def create() -> dict[str, Any]:
+        now = utcnow()
+        case, code = intake.submit_complaint(db.session, data, APPLICANT, now)
+        if "lainnya" in contents:
+            upload = request.files["doc_lainnya"]
+            add_document(db.session, case, contents["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename)
+        return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
+
+    answer = submit_once("complaint", values["form_token"], create)
+    remember_tracking(answer["reference"], answer["tracking_code"])
+    session["receipt"] = answer
+    return redirect(url_for("public.receipt"))
+
+
+@bp.get("/terkirim")
+def receipt() -> Any:
+    """After a submission: the reference and tracking code, shown once (Post/Redirect/Get)."""
+    answer = session.pop("receipt", None)
+    if not answer:
+        return redirect(url_for("public.track_form"))
+    return render_template("public/receipt.html", receipt=answer)

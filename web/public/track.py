@@ -1,0 +1,146 @@
+"""Tracking: reference + tracking code → status, missing documents, uploads, resubmission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+
+from engine import intake
+from engine.audit import APPLICANT
+from engine.cases import check_tracking_code, deliver_message, get_case
+from engine.clock import utcnow
+from engine.documents import (
+    DocumentTooLarge,
+    UnsupportedDocumentType,
+    add_document,
+    case_documents,
+    get_document,
+    missing_documents_status,
+)
+from engine.errors import EngineError, NotFound, NotWaiting
+from engine.inbox import STATUS_TEXT, public_timeline
+from engine.models import Case
+
+from ..extensions import db
+from . import bp
+from .documents import document_response, document_settings, read_upload
+
+NOT_MATCHING = "Nomor permohonan atau kode pelacakan tidak cocok. Periksa kembali lalu coba lagi."
+
+
+def remember_tracking(reference: str, code: str) -> None:
+    """Keep the verified code in the (signed, HttpOnly) session so the applicant need not retype it."""
+    known = dict(session.get("tracking") or {})
+    known[reference] = code
+    session["tracking"] = dict(list(known.items())[-5:])
+
+
+def _case_for(reference: str, code: str | None) -> Case | None:
+    try:
+        case = get_case(db.session, reference.strip().upper())
+    except NotFound:
+        return None
+    return case if check_tracking_code(case, code) else None
+
+
+def _tracked(reference: str) -> tuple[Case | None, str | None]:
+    code = request.values.get("tracking_code") or (session.get("tracking") or {}).get(reference)
+    return _case_for(reference, code), code
+
+
+@bp.get("/track")
+def track_form() -> Any:
+    return render_template("public/track_form.html", values={}, error=None)
+
+
+@bp.post("/track")
+def track_lookup() -> Any:
+    values = {k: request.form.get(k, "").strip() for k in ("reference", "tracking_code")}
+    case = _case_for(values["reference"], values["tracking_code"])
+    if case is None:
+        return render_template("public/track_form.html", values=values, error=NOT_MATCHING), 404
+    remember_tracking(case.reference, values["tracking_code"].upper())
+    return redirect(url_for("public.track_status", reference=case.reference))
+
+
+def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    missing = missing_documents_status(db.session, case)
+    # what the operator asked for and is not uploaded yet comes first in the upload list
+    first = [(m["kind"], m["label"]) for m in missing if not m["uploaded"] and m["kind"] in intake.APPLICANT_DOCUMENT_KINDS]
+    rest = [(k, v) for k, v in intake.APPLICANT_DOCUMENT_KINDS.items() if (k, v) not in first]
+    page = render_template(
+        "public/track_status.html",
+        case=case,
+        code=code,
+        status_text=STATUS_TEXT.get(case.status, case.status),
+        timeline=public_timeline(db.session, case),
+        missing=missing,
+        documents=case_documents(db.session, case),
+        kinds=intake.DOCUMENT_KINDS,
+        kind_options=first + rest,
+        required=intake.REQUIRED_DOCUMENTS.get(case.service or "", ()),
+        services=intake.SERVICES,
+        errors=errors or {},
+        notice=session.pop("track_notice", None),
+    )
+    return page, status
+
+
+@bp.get("/track/<reference>")
+def track_status(reference: str) -> Any:
+    case, code = _tracked(reference)
+    if case is None or code is None:
+        return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
+    remember_tracking(case.reference, code.upper())
+    return _status_page(case, code)
+
+
+@bp.post("/track/<reference>/documents")
+def track_upload(reference: str) -> Any:
+    case, code = _tracked(reference)
+    if case is None or code is None:
+        return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
+    kind = request.form.get("kind", "")
+    upload = request.files.get("file")
+    if kind not in intake.APPLICANT_DOCUMENT_KINDS:
+        return _status_page(case, code, {"kind": "Pilih jenis dokumen."}, 422)
+    if upload is None or not upload.filename:
+        return _status_page(case, code, {"file": "Pilih berkas yang akan diunggah."}, 422)
+    try:
+        add_document(
+            db.session, case, read_upload(upload), kind, APPLICANT, utcnow(), document_settings(), upload.filename
+        )
+    except (DocumentTooLarge, UnsupportedDocumentType, NotWaiting) as exc:
+        db.session.rollback()
+        return _status_page(case, code, {"file": exc.message}, 422)
+    db.session.commit()
+    session["track_notice"] = f"{intake.DOCUMENT_KINDS[kind]} berhasil diunggah."
+    return redirect(url_for("public.track_status", reference=case.reference))
+
+
+@bp.post("/track/<reference>/resubmit")
+def track_resubmit(reference: str) -> Any:
+    case, code = _tracked(reference)
+    if case is None or code is None:
+        return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
+    note = request.form.get("note", "").strip()
+    if len(note) > 2000:
+        return _status_page(case, code, {"note": "Catatan maksimal 2000 karakter."}, 422)
+    try:
+        deliver_message(db.session, case, "pengajuan_ulang", {"note": note}, APPLICANT, utcnow())
+    except EngineError as exc:
+        db.session.rollback()
+        return _status_page(case, code, {"resubmit": exc.message}, 409)
+    db.session.commit()
+    session["track_notice"] = "Kelengkapan berkas sudah dikirim. Petugas akan memeriksanya kembali."
+    return redirect(url_for("public.track_status", reference=case.reference))
+
+
+@bp.get("/track/<reference>/documents/<int:document_id>")
+def track_document(reference: str, document_id: int) -> Any:
+    case, _code = _tracked(reference)
+    document = get_document(db.session, case, document_id) if case is not None else None
+    if document is None:
+        raise NotFound("Dokumen tidak ditemukan")
+    return document_response(document)

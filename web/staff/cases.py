@@ -1,0 +1,77 @@
+"""The case page: status, timeline, open tasks, documents, internal comments and the live diagram."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from engine.clock import utcnow
+from engine.comments import add_comment
+from engine.errors import InvalidSubmission
+from engine.inbox import STATUS_TEXT
+
+from ..api.cases import case_view, viewable_case
+from ..auth import current_actor
+from ..extensions import db
+from ..i18n import gettext as _
+from . import bp, login_required
+from .inbox import service_label
+from .present import documents, timeline
+
+
+def _render(reference: str, comment: str = "", error: str | None = None) -> Any:
+    case = viewable_case(reference, "view")
+    view = case_view(case)
+    entries = timeline(case)
+    db.session.commit()  # the access log entry
+    open_tasks = [t for t in view["tasks"] if t["state"] in ("ready", "claimed")]
+    return render_template(
+        "staff/case.html",
+        case=view,
+        status_text=STATUS_TEXT.get(case.status, case.status),
+        entries=entries,
+        open_tasks=open_tasks,
+        documents=documents(case),
+        completed_steps=sorted({e.event.task_spec for e in entries if e.event.kind == "task_completed"}),
+        current_steps=sorted({t["name"] for t in open_tasks}),
+        comment=comment,
+        comment_error=error,
+        service_label=service_label,
+    )
+
+
+@bp.get("/cases/<reference>")
+@login_required
+def case(reference: str) -> Any:
+    return _render(reference)
+
+
+@bp.post("/cases/<reference>/comments")
+@login_required
+def comment(reference: str) -> Any:
+    case = viewable_case(reference, "comment")
+    text = request.form.get("comment", "")
+    try:
+        add_comment(db.session, case, current_actor(), text, utcnow())
+    except InvalidSubmission as invalid:
+        db.session.rollback()
+        return _render(reference, text, (invalid.details or {}).get("comment")), 422
+    db.session.commit()
+    flash(_("Komentar disimpan."), "success")
+    return redirect(url_for("staff.case", reference=reference) + "#komentar")
+
+
+@bp.get("/cases/<reference>/diagram.bpmn")
+@login_required
+def diagram(reference: str) -> Any:
+    case = viewable_case(reference, "diagram")
+    files = case.definition.files or {}
+    name = f"{case.definition.key}.bpmn"
+    if name not in files:
+        name = next((n for n in sorted(files) if n.endswith(".bpmn")), "")
+    if not name:
+        abort(404)
+    xml = files[name]
+    db.session.commit()
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})

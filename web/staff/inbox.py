@@ -1,0 +1,135 @@
+"""The inbox: role queues with counts, filters, search, sorting, paging; claim and take-next."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from engine import cases as case_ops
+from engine import regions
+from engine.clock import utcnow
+from engine.definitions import latest_definition, load_definition
+from engine.errors import Conflict
+from engine.inbox import TaskFilter, count_queues, list_tasks, next_task, task_item
+from engine.intake import COMPLAINT_CATEGORIES, SERVICES
+from engine.models import ProcessDefinition
+
+from ..auth import current_actor
+from ..extensions import db
+from ..i18n import gettext as _
+from . import bp, login_required
+
+PER_PAGE = 20
+SORTS = {
+    "oldest": ("created", False),
+    "newest": ("created", True),
+    "due": ("due", False),
+    "reference": ("reference", False),
+}
+FILTER_KEYS = ("queue", "service", "kecamatan", "step", "overdue", "q", "sort", "page")
+
+
+def service_label(service: str | None, kind: str | None = None) -> str:
+    if service in SERVICES:
+        return SERVICES[service][0]
+    if service in COMPLAINT_CATEGORIES:
+        return COMPLAINT_CATEGORIES[service]
+    return service or ("Aduan" if kind == "aduan" else "–")
+
+
+def _filters() -> dict[str, str]:
+    """The inbox's query string, leniently: unknown values fall back to the defaults."""
+    args = request.args
+    values = {key: (args.get(key) or "").strip()[:100] for key in FILTER_KEYS}
+    if values["queue"] not in ("available", "mine"):
+        values["queue"] = "available"
+    if values["sort"] not in SORTS:
+        values["sort"] = "oldest"
+    values["page"] = values["page"] if values["page"].isdigit() and 0 < int(values["page"]) < 100000 else "1"
+    values["overdue"] = "1" if values["overdue"] in ("1", "on", "true") else ""
+    return values
+
+
+def _task_filter(values: dict[str, str]) -> TaskFilter:
+    sort, descending = SORTS[values["sort"]]
+    return TaskFilter(
+        queue=values["queue"],
+        service=values["service"] or None,
+        kecamatan=values["kecamatan"] or None,
+        step=values["step"] or None,
+        overdue=bool(values["overdue"]),
+        search=values["q"] or None,
+        sort=sort,
+        descending=descending,
+        page=int(values["page"]),
+        per_page=PER_PAGE,
+    )
+
+
+def _steps() -> list[tuple[str, str]]:
+    """Every user task of the latest version of each procedure, for the step filter."""
+    steps: dict[str, str] = {}
+    for key in db.session.scalars(select(ProcessDefinition.key).distinct()):
+        definition = latest_definition(db.session, key)
+        if definition is None:
+            continue
+        for name, meta in load_definition(definition).tasks.items():
+            steps.setdefault(name, meta.title)
+    return sorted(steps.items(), key=lambda kv: kv[1])
+
+
+def _url(values: dict[str, str], **changes: Any) -> str:
+    merged = {**values, **changes}
+    return url_for("staff.inbox", **{k: v for k, v in merged.items() if v not in ("", None)})
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> Any:
+    values = _filters()
+    actor, now = current_actor(), utcnow()
+    rows, total = list_tasks(db.session, actor, _task_filter(values), now)
+    context = {
+        "values": values,
+        "items": [task_item(row, now) for row in rows],
+        "total": total,
+        "pages": max(1, math.ceil(total / PER_PAGE)),
+        "counts": count_queues(db.session, actor, now),
+        "url": lambda **changes: _url(values, **changes),
+        "service_label": service_label,
+    }
+    # htmx asks for the table alone (polling, filter changes); a history restore wants the page.
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        return render_template("staff/_task_table.html", fragment=True, **context)
+    return render_template(
+        "staff/inbox.html",
+        services=[(key, label) for key, (label, _desc) in SERVICES.items()],
+        kecamatan=[(r.code, r.name) for r in regions.kecamatan_list()],
+        steps=_steps(),
+        **context,
+    )
+
+
+@bp.post("/inbox/next")
+@login_required
+def take_next() -> Any:
+    """Claim the oldest task I may do; a few tries in case a colleague is quicker."""
+    actor = current_actor()
+    for _attempt in range(3):
+        row = next_task(db.session, actor, utcnow())
+        if row is None:
+            flash(_("Tidak ada tugas yang tersedia untuk peran Anda saat ini."), "info")
+            return redirect(url_for("staff.inbox"))
+        try:
+            case_ops.claim_task(db.session, row.id, actor, utcnow())
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+            continue
+        return redirect(url_for("staff.task", task_id=row.id))
+    current_app.logger.info("take-next gave up after repeated conflicts")
+    flash(_("Tugas sedang diperebutkan; silakan coba lagi."), "error")
+    return redirect(url_for("staff.inbox"))
