@@ -53,8 +53,9 @@ unit: install chromium
 ## Lint, type-check and the whole test suite (TEST_DATABASE_URL switches to PostgreSQL)
 test: lint typecheck unit
 
+## Benchmarks (not part of `make test`): prints the figures and ratios measured in one run
 bench: install
-	$(BIN)/python -m pytest -q -s tests/bench -p no:cacheprovider -o addopts=""
+	$(BIN)/python tests/bench/bench_engine.py
 
 clean:
 	rm -rf $(VENV) instance web/node_modules .pytest_cache .mypy_cache .ruff_cache

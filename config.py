@@ -92,4 +92,5 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    RATE_LIMIT_ENABLED = False  # tests of the limiter switch it on; others send many requests
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

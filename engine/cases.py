@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +36,7 @@ from .clock import aware, frozen_at
 from .definitions import LoadedDefinition, get_definition, load_definition
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
+from .history import prune_history
 from .models import Case, Counter, HumanTask
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
@@ -101,8 +104,38 @@ def get_case(session: Session, reference: str) -> Case:
     return case
 
 
-def restore_workflow(case: Case) -> tuple[LoadedDefinition, BpmnWorkflow]:
+# Workflows this process saved last, by content: a case's next step in the same process skips
+# deserialization. Keyed by a digest of the exact stored bytes, so a hit is always identical to
+# what the database holds; taken out (not shared) by whoever is about to change it.
+_recent: OrderedDict[tuple[int, bytes], BpmnWorkflow] = OrderedDict()
+_recent_lock = threading.Lock()
+_RECENT_MAX = 256
+
+
+def _state_key(loaded: LoadedDefinition, state: bytes) -> tuple[int, bytes]:
+    return loaded.id, hashlib.blake2b(state, digest_size=16).digest()
+
+
+def _remember(loaded: LoadedDefinition, state: bytes, workflow: BpmnWorkflow) -> None:
+    with _recent_lock:
+        _recent[_state_key(loaded, state)] = workflow
+        while len(_recent) > _RECENT_MAX:
+            _recent.popitem(last=False)
+
+
+def forget_recent_workflows() -> None:
+    with _recent_lock:
+        _recent.clear()
+
+
+def restore_workflow(case: Case, for_update: bool = False) -> tuple[LoadedDefinition, BpmnWorkflow]:
+    """The case's workflow; ``for_update`` takes a cached live copy if this process has one."""
     loaded = load_definition(case.definition)
+    if for_update:
+        with _recent_lock:
+            workflow = _recent.pop(_state_key(loaded, case.state), None)
+        if workflow is not None:
+            return loaded, workflow
     workflow = load_instance(case.state, loaded.spec, loaded.subprocess_specs, SCRIPT_ENGINE)
     return loaded, workflow
 
@@ -194,7 +227,9 @@ def _save(
     session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
 ) -> None:
     _sync_tasks(session, case, loaded, workflow, now)
+    prune_history(workflow)
     case.state = dump_instance(workflow)
+    _remember(loaded, case.state, workflow)
     case.serializer_version = SERIALIZER_VERSION
     case.next_timer_at = _next_timer(workflow)
     case.updated_at = now
@@ -283,15 +318,12 @@ def start_case(
     return case, tracking_code
 
 
-def _task_row(session: Session, task_id: str) -> HumanTask:
+def _checked_id(task_id: str) -> str:
     try:
         UUID(task_id)
     except (ValueError, TypeError):
         raise NotFound("Tugas tidak ditemukan") from None
-    row = session.get(HumanTask, task_id)
-    if row is None:
-        raise NotFound("Tugas tidak ditemukan")
-    return row
+    return task_id
 
 
 def may_work_on(row: HumanTask, actor: Actor) -> bool:
@@ -301,9 +333,17 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
 
 
 def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
-    row = _task_row(session, task_id)
-    case = lock_case(session, row.case_id)
-    session.refresh(row)
+    """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait)."""
+    found = session.execute(
+        select(HumanTask, Case)
+        .join(Case, HumanTask.case_id == Case.id)
+        .where(HumanTask.id == _checked_id(task_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
+        raise NotFound("Tugas tidak ditemukan")
+    row, case = found[0], found[1]
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:
@@ -349,8 +389,8 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
     row, case = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
-    loaded, workflow = restore_workflow(case)
-    submission = validate_submission(loaded.form_schema(row.spec_name), data)
+    submission = validate_submission(load_definition(case.definition).form_schema(row.spec_name), data)
+    loaded, workflow = restore_workflow(case, for_update=True)
     task = workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotActive("Tugas ini tidak lagi aktif")
@@ -384,7 +424,7 @@ def deliver_message(
     case = lock_case(session, case.id)
     if case.status != "active":
         raise NotWaiting("Kasus ini sudah ditutup")
-    loaded, workflow = restore_workflow(case)
+    loaded, workflow = restore_workflow(case, for_update=True)
     with frozen_at(now):
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
@@ -414,7 +454,7 @@ def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime)
     case = lock_case(session, case_id)
     if case.status != "active":
         return []
-    loaded, workflow = restore_workflow(case)
+    loaded, workflow = restore_workflow(case, for_update=True)
     waiting = {t.id: t for t in _waiting_timers(workflow)}
     with frozen_at(now):
         workflow.refresh_timers()

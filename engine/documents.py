@@ -68,7 +68,7 @@ def _reencode(content: bytes, mime: str, keep_gps: bool) -> bytes:
             if width * height > MAX_PIXELS:
                 raise UnsupportedDocumentType("Gambar terlalu besar (resolusi berlebihan).")
             probe.verify()
-        image = Image.open(io.BytesIO(content))
+        image: Image.Image = Image.open(io.BytesIO(content))
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UnsupportedDocumentType("Berkas gambar rusak atau tidak dapat dibaca.") from None

@@ -90,8 +90,9 @@ class ProcessDefinition(Base):
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
-    files: Mapped[dict[str, str]] = mapped_column(JSON)
-    spec_json: Mapped[str] = mapped_column(Text)
+    # heavy and immutable: loaded only when a version is restored for the first time
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -18,6 +18,7 @@ from .audit import case_events, verify_chain
 from .cases import SCRIPT_ENGINE, _reached_end, ready_user_tasks, restore_workflow, seed_start_data
 from .clock import frozen_at
 from .definitions import load_definition
+from .history import prune_history
 from .models import Case, HumanTask
 
 
@@ -55,6 +56,7 @@ def replay_case(session: Session, case: Case) -> dict[str, Any]:
                 workflow.do_engine_steps()
             else:
                 continue
+        prune_history(workflow)
         steps += 1
 
     _, stored = restore_workflow(case)

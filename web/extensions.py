@@ -7,7 +7,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.models import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after the one commit of a request (no reload per attribute).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

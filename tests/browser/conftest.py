@@ -58,9 +58,11 @@ class LiveServer:
 
         with self.app.app_context():
             case = db.session.query(Case).filter_by(reference=reference).one()
-            row = db.session.query(HumanTask).filter(
-                HumanTask.case_id == case.id, HumanTask.state.in_(("ready", "claimed"))
-            ).one()
+            row = (
+                db.session.query(HumanTask)
+                .filter(HumanTask.case_id == case.id, HumanTask.state.in_(("ready", "claimed")))
+                .one()
+            )
             return row.id
 
 

@@ -13,8 +13,9 @@ from engine import intake, regions
 from engine.audit import APPLICANT
 from engine.cases import check_tracking_code, deliver_message, get_case
 from engine.clock import utcnow
-from engine.errors import NotFound
-from engine.inbox import STATUS_TEXT, missing_documents, public_timeline
+from engine.documents import add_document
+from engine.errors import Forbidden, NotFound
+from engine.inbox import STATUS_TEXT, may_view_case, missing_documents, public_timeline
 from engine.models import IdempotencyRecord
 
 from ..auth import actor_for, current_staff
@@ -23,6 +24,7 @@ from ..extensions import db
 from . import bp, doc, json_body, load
 from .schemas import (
     ApplicationCreatedSchema,
+    DocumentSchema,
     RegionListSchema,
     ResubmitSchema,
     TrackingSchema,
@@ -185,6 +187,48 @@ def resubmit_application(reference: str) -> Any:
     deliver_message(db.session, case, "pengajuan_ulang", {"note": data["note"]}, APPLICANT, utcnow())
     db.session.commit()
     return jsonify(tracking_view(case))
+
+
+@bp.post("/applications/<reference>/documents")
+@doc(
+    "Add a document (JPEG/PNG/PDF) to an application or complaint: applicants give tracking_code, staff their token",
+    response=DocumentSchema,
+    status=201,
+    tags=("applicant",),
+    auth=False,
+    multipart={
+        "file": "the document: JPEG, PNG or PDF (checked by content), at most MAX_DOCUMENT_BYTES",
+        "kind": "ktp | kk | foto | surat_keterangan_desa | surat_keterangan_dokter | surat_pengantar_dinsos | lainnya (staff also foto_kunjungan)",
+        "tracking_code": "the applicant's tracking code (not needed with a staff token)",
+    },
+)
+def upload_document(reference: str) -> Any:
+    from ..public.documents import document_settings, read_upload
+
+    user = current_staff()
+    if user is not None:
+        case = get_case(db.session, reference)
+        actor = actor_for(user)
+        if not may_view_case(case, actor):
+            raise Forbidden("Anda tidak berhak mengubah kasus ini")
+    else:
+        case = _tracked_case(reference, request.form.get("tracking_code"))
+        actor = APPLICANT
+    upload = request.files.get("file")
+    kind = request.form.get("kind", "")
+    problems = {}
+    if upload is None or not upload.filename:
+        problems["file"] = "Wajib diisi."
+    if not kind:
+        problems["kind"] = "Wajib diisi."
+    if problems:
+        raise ApiError(422, "invalid_data", "Data tidak valid", problems)
+    assert upload is not None
+    document = add_document(
+        db.session, case, read_upload(upload), kind, actor, utcnow(), document_settings(), upload.filename
+    )
+    db.session.commit()
+    return jsonify(DocumentSchema().dump(document)), 201
 
 
 @bp.get("/regions")

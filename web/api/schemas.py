@@ -35,6 +35,21 @@ class ApplicationCreatedSchema(Schema):
     warnings = fields.List(fields.String())
 
 
+class DocumentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    mime_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+
+
+class DuplicateCaseSchema(Schema):
+    reference = fields.String()
+    service = fields.String(allow_none=True)
+    status = fields.String()
+
+
 class ResubmitSchema(Schema):
     tracking_code = fields.String(required=True)
     note = fields.String(load_default="", validate=lambda s: len(s) <= 2000)
@@ -98,6 +113,8 @@ class CaseSummarySchema(Schema):
     bidang = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     warnings = fields.List(fields.String())
+    # other active cases of the same NIK (only in a task's answer)
+    duplicates = fields.List(fields.Nested(DuplicateCaseSchema))
 
 
 class TaskDetailSchema(TaskItemSchema):

@@ -11,6 +11,7 @@ from engine.clock import utcnow
 from engine.errors import Forbidden, NotFound
 from engine.forms import form_defaults
 from engine.inbox import TaskFilter, case_summary, list_tasks, start_data, task_item
+from engine.intake import open_cases_of_same_nik
 from engine.models import HumanTask
 
 from ..auth import current_actor, staff_required
@@ -115,6 +116,10 @@ def task_detail(row: HumanTask) -> dict[str, Any]:
         form_defaults=defaults,
         case=case_summary(row.case, start_data(db.session, row.case)),
     )
+    detail["case"]["duplicates"] = [
+        {"reference": c.reference, "service": c.service, "status": c.status}
+        for c in open_cases_of_same_nik(db.session, row.case)
+    ]
     return detail
 
 

@@ -23,9 +23,12 @@ def _too_large(_exc: Exception) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from . import documents, pages, ratelimit, track, verify  # noqa: F401  (registers the views)
-    from .formatting import init_filters
+    # No CSRF token on public forms: they act for nobody logged in, a token's time limit would
+    # throw away a form an elderly applicant filled in slowly, and the tracking actions carry the
+    # tracking code in the form itself (see track._tracked) — a forged form cannot know it.
+    from ..extensions import csrf
+    from . import documents, formatting, pages, ratelimit, track, verify  # noqa: F401  (registers the views)
 
-    init_filters(bp)
+    csrf.exempt(bp)
     app.register_blueprint(bp)
     ratelimit.init_app(app)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app
+from flask import current_app
+
+from . import bp
 
 MONTHS = (
     "Januari",
@@ -23,6 +25,7 @@ MONTHS = (
 )
 
 
+@bp.app_template_filter("public_tanggal")
 def tanggal(value: date | datetime | None, with_time: bool = True) -> str:
     """``28 November 2026, 09.15 WITA`` in the agency's time zone."""
     if value is None:
@@ -32,7 +35,3 @@ def tanggal(value: date | datetime | None, with_time: bool = True) -> str:
         text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
         return f"{text}, {local:%H.%M} {local.tzname() or ''}".strip() if with_time else text
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def init_filters(bp: Blueprint) -> None:
-    bp.add_app_template_filter(tanggal, "public_tanggal")

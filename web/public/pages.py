@@ -147,7 +147,9 @@ def complaint_submit() -> Any:
         case, code = intake.submit_complaint(db.session, data, APPLICANT, now)
         if "lainnya" in contents:
             upload = request.files["doc_lainnya"]
-            add_document(db.session, case, contents["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename)
+            add_document(
+                db.session, case, contents["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename
+            )
         return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
     answer = submit_once("complaint", values["form_token"], create)

@@ -45,7 +45,10 @@ def _case_for(reference: str, code: str | None) -> Case | None:
 
 
 def _tracked(reference: str) -> tuple[Case | None, str | None]:
-    code = request.values.get("tracking_code") or (session.get("tracking") or {}).get(reference)
+    """The case if the request proves the code; a POST must carry it in the form itself."""
+    code = request.values.get("tracking_code")
+    if not code and request.method == "GET":
+        code = (session.get("tracking") or {}).get(reference)
     return _case_for(reference, code), code
 
 
@@ -67,7 +70,9 @@ def track_lookup() -> Any:
 def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     missing = missing_documents_status(db.session, case)
     # what the operator asked for and is not uploaded yet comes first in the upload list
-    first = [(m["kind"], m["label"]) for m in missing if not m["uploaded"] and m["kind"] in intake.APPLICANT_DOCUMENT_KINDS]
+    first = [
+        (m["kind"], m["label"]) for m in missing if not m["uploaded"] and m["kind"] in intake.APPLICANT_DOCUMENT_KINDS
+    ]
     rest = [(k, v) for k, v in intake.APPLICANT_DOCUMENT_KINDS.items() if (k, v) not in first]
     page = render_template(
         "public/track_status.html",

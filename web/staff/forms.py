@@ -93,7 +93,11 @@ def build_fields(
             widget = "text"
         attrs: dict[str, Any] = {}
         if kind in ("integer", "number"):
-            attrs = {"step": "1" if kind == "integer" else "any", "min": prop.get("minimum"), "max": prop.get("maximum")}
+            attrs = {
+                "step": "1" if kind == "integer" else "any",
+                "min": prop.get("minimum"),
+                "max": prop.get("maximum"),
+            }
             attrs["inputmode"] = "numeric" if kind == "integer" else "decimal"
         elif widget in ("text", "textarea"):
             attrs = {"maxlength": prop.get("maxLength")}

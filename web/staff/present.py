@@ -17,6 +17,9 @@ from engine.models import Case, CaseEvent, Document, User
 from ..extensions import db
 from ..i18n import EVENT_TEXT
 from .forms import describe
+from .inbox import service_label
+
+CHANNELS = {"front_office": "Loket layanan", "online": "Daring"}
 
 
 @dataclass
@@ -76,17 +79,19 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
             entry.lines = [
                 (label, str(value))
                 for label, value in (
-                    ("Layanan", data.get("service")),
+                    ("Layanan", service_label(data.get("service"), case.kind) if data.get("service") else None),
                     ("Kategori", PPKS_CATEGORIES.get(str(category), category)),
                     ("Uraian", data.get("description")),
-                    ("Saluran", data.get("channel")),
+                    ("Saluran", CHANNELS.get(str(data.get("channel")), data.get("channel"))),
                 )
                 if value
             ]
         elif ev.kind == "comment":
             entry.text = str(payload.get("text", ""))
         elif ev.kind == "case_closed":
-            entry.text = f"{STATUS_TEXT.get(str(payload.get('status')), payload.get('status'))}. {payload.get('reason') or ''}"
+            entry.text = (
+                f"{STATUS_TEXT.get(str(payload.get('status')), payload.get('status'))}. {payload.get('reason') or ''}"
+            )
         elif ev.kind == "message_received":
             entry.lines = describe(None, payload.get("data") or {})
         elif ev.kind == "timer_fired":

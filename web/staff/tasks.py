@@ -64,7 +64,6 @@ def complete(task_id: str) -> Any:
         done = case_ops.complete_task(db.session, task_id, current_actor(), data, utcnow())
     except InvalidSubmission as invalid:
         db.session.rollback()
-        flash(_("Perbaiki isian yang ditandai."), "error")
         return _render(task_id, typed_back(schema, request.form), dict(invalid.details or {})), 422
     reference, title = done.case.reference, done.title
     db.session.commit()

@@ -1,0 +1,66 @@
+"""Keep a workflow's in-memory task tree small: prune the finished history above its live part.
+
+SpiffWorkflow keeps every task ever run in one tree; each loop of the procedure (a correction,
+a revisit) makes it deeper. Serializing it grows with history, and its tree iterator stops at
+depth 1000, after which a case silently stops advancing. The history is already in the audit
+log (``case_event``), so the tree only needs what is still live plus the task its live part
+inherits data from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import TaskState
+
+
+def _path_to_root(task: Any) -> list[Any]:
+    path = []
+    while task is not None:
+        path.append(task)
+        task = task.parent
+    path.reverse()
+    return path
+
+
+def prune_history(workflow: BpmnWorkflow) -> int:
+    """Detach the finished chain between the root and the live subtree; return tasks removed.
+
+    Keeps the root, the live subtree, and the parent of its top (the task it inherits data
+    from). Does nothing if anything outside the live subtree is unfinished or is a subprocess.
+    """
+    live = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not live:
+        return 0
+    common = _path_to_root(live[0])
+    for task in live[1:]:
+        path = _path_to_root(task)
+        size = 0
+        for a, b in zip(common, path, strict=False):
+            if a is not b:
+                break
+            size += 1
+        common = common[:size]
+    # common: root … lca. Keep lca's parent as the anchor that its subtree inherits data from.
+    if len(common) < 4:
+        return 0
+    root, anchor = common[0], common[-2]
+    doomed_tops = [common[1]]
+    doomed: list[Any] = []
+    stack = list(doomed_tops)
+    while stack:
+        task = stack.pop()
+        if task is anchor:
+            continue
+        doomed.append(task)
+        stack.extend(task.children)
+    if any(not t.has_state(TaskState.FINISHED_MASK) or t.id in workflow.subprocesses for t in doomed):
+        return 0
+    for task in doomed:
+        workflow.tasks.pop(task.id, None)
+    anchor._parent = root.id
+    root._children = [anchor.id]
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
+        workflow.last_task = None
+    return len(doomed)

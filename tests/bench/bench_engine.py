@@ -1,0 +1,189 @@
+"""Benchmark: the happy path of bpmn/rujukan.bpmn, bare SpiffWorkflow vs our engine vs the API.
+
+Run with `make bench` (outside the default test run). Prints ratios measured in one run, since
+the machine is shared and noisy; targets: (c) ≤ 3.0, (d) ≤ 1.5, (e) ≤ 6 KB, (f) ≤ 25 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.task import TaskState  # noqa: E402
+
+from web.demo import SAMPLE_DATA  # noqa: E402
+
+HAPPY = ["verifikasi", "kunjungan", "reviu_manager", "mengetahui_kadis", "teruskan_kabid", "keputusan_kabid", "terbitkan_surat", "serah_terima"]
+START = {"service": "alat_bantu", "ppks_category": "penyandang_disabilitas", "resubmission_timeout": "P14D"}
+TARGETS = {"c": 3.0, "d": 1.5, "e": 6.0, "f": 25.0}
+
+
+def best_of(runs: int, func: Any) -> float:
+    """Median of ``runs`` timings in seconds (robust to a noisy neighbour)."""
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def bare_spiff(cases: int) -> float:
+    from engine.sandbox import add_working_days  # the diagrams' one helper function
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(ROOT / "bpmn" / "rujukan.bpmn"))
+    parser.add_dmn_files([str(p) for p in (ROOT / "bpmn").glob("*.dmn")])
+    spec, subs = parser.get_spec("rujukan"), parser.get_subprocess_specs("rujukan")
+    engine = PythonScriptEngine(environment=TaskDataEnvironment({"add_working_days": add_working_days}))
+
+    def one() -> None:
+        wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        wf.task_tree.children[0].data.update(START) if wf.task_tree.children else None
+        for task in wf.tasks.values():
+            if task.state == TaskState.READY:
+                task.data.update(START)
+                break
+        wf.do_engine_steps()
+        for name in HAPPY:
+            task = next(t for t in wf.tasks.values() if t.state == TaskState.READY and t.task_spec.manual)
+            assert task.task_spec.name == name, (task.task_spec.name, name)
+            task.set_data(**SAMPLE_DATA[name])
+            task.run()
+            wf.do_engine_steps()
+        assert wf.completed
+
+    one()
+    return best_of(5, lambda: [one() for _ in range(cases)]) / cases
+
+
+def main() -> None:
+    cases = int(os.environ.get("BENCH_CASES", "30"))
+    tmp = Path(tempfile.mkdtemp(prefix="sibalang-bench-"))
+    os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(tmp))
+    from engine import intake
+    from engine.audit import Actor
+    from engine.cases import complete_task, deliver_message
+    from engine.definitions import deploy_directory
+    from engine.models import HumanTask
+    from tests.conftest import make_config, seed
+    from web import create_app
+    from web.demo import sample_application
+    from web.extensions import db
+
+    db_file = tmp / "bench.db"
+    app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_file}"))
+    with app.app_context():
+        db.create_all()
+        seed(app)
+        actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
+        actors["kabid"] = Actor("kabid_rehsos", ("kabid",), "rehsos")
+        payload = intake.ApplicationSchema().load(sample_application(0))
+        now = [datetime(2026, 11, 2, 9, tzinfo=timezone.utc)]
+
+        def tick() -> datetime:
+            now[0] += timedelta(seconds=1)
+            return now[0]
+
+        def open_task(case_id: int) -> HumanTask:
+            return db.session.query(HumanTask).filter_by(case_id=case_id, state="ready").one()
+
+        def engine_case() -> Any:
+            case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
+            db.session.commit()
+            for name in HAPPY:
+                row = open_task(case.id)
+                complete_task(db.session, row.id, actors[row.role], SAMPLE_DATA[name], tick())
+                db.session.commit()
+            assert case.status == "completed"
+            return case
+
+        engine_case()
+        a = bare_spiff(cases)
+        size_before = db_file.stat().st_size + _wal(db_file)
+        b = best_of(3, lambda: [engine_case() for _ in range(cases)]) / cases
+        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        size_after = db_file.stat().st_size
+        stored = (size_after - size_before) / (3 * cases)
+
+        # (d) one completion in a case with 200 earlier events vs in a fresh case
+        def loop_case(loops: int) -> Any:
+            case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
+            db.session.commit()
+            while case.event_count < loops:
+                row = open_task(case.id)
+                complete_task(db.session, row.id, actors["operator"], {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}, tick())
+                db.session.commit()
+                deliver_message(db.session, case, "pengajuan_ulang", {}, Actor("applicant", ("applicant",)), tick())
+                db.session.commit()
+            return case
+
+        def completion_cost(case: Any) -> float:
+            samples = []
+            for _ in range(15):
+                row = open_task(case.id)
+                t0 = time.perf_counter()
+                complete_task(db.session, row.id, actors["operator"], {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}, tick())
+                db.session.commit()
+                samples.append(time.perf_counter() - t0)
+                deliver_message(db.session, case, "pengajuan_ulang", {}, Actor("applicant", ("applicant",)), tick())
+                db.session.commit()
+            return statistics.median(samples)
+
+        old = loop_case(200)
+        fresh_costs, old_costs = [], []
+        for _ in range(3):
+            fresh_costs.append(completion_cost(loop_case(0)))
+            old_costs.append(completion_cost(old))
+        d = statistics.median(old_costs) / statistics.median(fresh_costs)
+
+    client = app.test_client()
+    tokens = {}
+    for user in ("operator", "supervisor", "manager", "kadis", "kabid_rehsos", "front_office"):
+        answer = client.post("/api/v1/auth/token", json={"username": user, "password": "rahasia-uji-123"})
+        tokens[user] = {"Authorization": "Bearer " + answer.get_json()["token"]}
+    steps = [("operator", "verifikasi"), ("supervisor", "kunjungan"), ("manager", "reviu_manager"), ("kadis", "mengetahui_kadis"), ("manager", "teruskan_kabid"), ("kabid_rehsos", "keputusan_kabid"), ("manager", "terbitkan_surat"), ("front_office", "serah_terima")]
+
+    def api_case() -> None:
+        reference = client.post("/api/v1/applications", json=sample_application(0)).get_json()["reference"]
+        for user, step in steps:
+            items = client.get("/api/v1/tasks", query_string={"q": reference}, headers=tokens[user]).get_json()["items"]
+            answer = client.post(f"/api/v1/tasks/{items[0]['id']}/complete", json={"data": SAMPLE_DATA[step]}, headers=tokens[user])
+            assert answer.status_code == 200, answer.get_json()
+
+    api_case()
+    f = best_of(3, lambda: [api_case() for _ in range(max(5, cases // 3))]) / max(5, cases // 3)
+
+    rows = [
+        ("a", "bare SpiffWorkflow in memory, ms per case", a * 1000, None),
+        ("b", "our engine + SQLite file, ms per case", b * 1000, None),
+        ("c", "b / a", b / a, TARGETS["c"]),
+        ("d", "completion after 200 events / in a fresh case", d, TARGETS["d"]),
+        ("e", "stored KB per case (SQLite file growth)", stored / 1024, TARGETS["e"]),
+        ("f", "whole case through the JSON API, ms per case", f * 1000, TARGETS["f"]),
+    ]
+    print(f"\nrujukan happy path, {cases} cases per round, medians")
+    for key, label, value, target in rows:
+        verdict = "" if target is None else ("  ok" if value <= target else f"  OVER target {target}")
+        print(f"({key}) {label:<50} {value:9.2f}{verdict}")
+
+
+def _wal(db_file: Path) -> int:
+    wal = db_file.with_name(db_file.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+if __name__ == "__main__":
+    main()

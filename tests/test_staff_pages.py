@@ -1,0 +1,284 @@
+"""The staff pages without a browser: login and lockout, inbox, task forms, case page, CSRF, language."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.audit import verify_chain
+from engine.models import AccessLog, Case, CaseEvent, HumanTask, User
+from web.demo import sample_application
+from web.extensions import db
+
+from .conftest import PASSWORD
+
+
+def csrf(client: Any, path: str = "/login") -> str:
+    page = client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf(client)})
+
+
+def new_case(client: Any, index: int = 0) -> str:
+    answer = client.post("/api/v1/applications", json=sample_application(index))
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["reference"]
+
+
+def open_task(app: Any, reference: str) -> HumanTask:
+    with app.app_context():
+        case = db.session.scalars(select(Case).where(Case.reference == reference)).one()
+        return db.session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state.in_(("ready", "claimed")))
+        ).one()
+
+
+def text(answer: Any) -> str:
+    return answer.get_data(as_text=True)
+
+
+def test_pages_need_a_login_and_come_back_after_it(client: Any) -> None:
+    answer = client.get("/inbox?queue=mine")
+    assert answer.status_code == 302 and "/login?next=" in answer.location
+    token = csrf(client)
+    answer = client.post(
+        "/login", data={"username": "operator", "password": PASSWORD, "csrf_token": token, "next": "/inbox?queue=mine"}
+    )
+    assert answer.location == "/inbox?queue=mine"
+
+
+def test_login_never_redirects_to_another_site(app: Any) -> None:
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        client = app.test_client()
+        token = csrf(client)
+        answer = client.post(
+            "/login", data={"username": "operator", "password": PASSWORD, "csrf_token": token, "next": target}
+        )
+        assert answer.location == "/inbox"
+
+
+def test_a_form_without_its_csrf_token_is_refused(client: Any) -> None:
+    answer = client.post("/login", data={"username": "operator", "password": PASSWORD})
+    assert answer.status_code == 302
+    assert client.get("/inbox").status_code == 302  # still anonymous
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app: Any, client: Any) -> None:
+    for _ in range(4):
+        answer = login(client, "operator", "salah")
+        assert answer.status_code == 401 and "Nama pengguna atau kata sandi salah" in text(answer)
+    answer = login(client, "operator", "salah")
+    assert "Akun dikunci sementara" in text(answer) and "15 menit" in text(answer)
+    answer = login(client, "operator")  # the right password does not open a locked account
+    assert answer.status_code == 401 and "dikunci" in text(answer)
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username == "operator")).one()
+        assert user.locked_until is not None
+        user.locked_until = datetime(2020, 1, 1, tzinfo=UTC)
+        db.session.commit()
+    assert login(client, "operator").status_code == 302
+
+
+def test_the_user_menu_shows_name_and_roles_and_logout_ends_the_session(client: Any) -> None:
+    login(client, "kabid_rehsos")
+    page = text(client.get("/inbox"))
+    assert "Dewi Lestari (Kabid Rehsos)" in page and "kabid" in page and "(rehsos)" in page
+    answer = client.post("/logout", data={"csrf_token": csrf(client, "/inbox")})
+    assert answer.location == "/login"
+    assert client.get("/inbox").status_code == 302
+
+
+def test_staff_change_their_own_password(client: Any) -> None:
+    login(client, "operator")
+    token = csrf(client, "/password")
+    answer = client.post("/password", data={"csrf_token": token, "current": "salah", "new": "pendek", "repeat": "x"})
+    assert answer.status_code == 422
+    page = text(answer)
+    assert "Kata sandi lama salah" in page and "Minimal 10 karakter" in page and "tidak sama" in page
+    answer = client.post(
+        "/password",
+        data={"csrf_token": token, "current": PASSWORD, "new": "kata-sandi-baru-1", "repeat": "kata-sandi-baru-1"},
+    )
+    assert answer.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf(client, "/inbox")})
+    assert login(client, "operator").status_code == 401
+    assert login(client, "operator", "kata-sandi-baru-1").status_code == 302
+
+
+def test_the_inbox_lists_my_roles_tasks_with_masked_nik_and_filters(app: Any, client: Any) -> None:
+    first, second = new_case(client, 0), new_case(client, 1)
+    login(client, "operator")
+    page = text(client.get("/inbox"))
+    assert first in page and second in page
+    assert re.search(r"6311\*{8}\d{4}", page)
+    assert "Verifikasi kelengkapan" in page and "WITA" in page
+    fragment = text(client.get("/inbox", query_string={"q": "Rusdi"}, headers={"HX-Request": "true"}))
+    assert fragment.lstrip().startswith('<div id="task-table"') and second in fragment and first not in fragment
+    assert 'hx-swap-oob="true"' in fragment
+    assert first not in text(client.get("/inbox", query_string={"service": "sandang"}))
+    assert "Tidak ada tugas." in text(client.get("/inbox", query_string={"overdue": "1"}))
+    assert "Tidak ada tugas." in text(client.get("/inbox", query_string={"queue": "mine"}))
+
+
+def test_a_role_without_the_task_neither_sees_nor_opens_it(app: Any, client: Any) -> None:
+    reference = new_case(client)
+    task = open_task(app, reference)
+    login(client, "supervisor")
+    assert reference not in text(client.get("/inbox"))
+    answer = client.get(f"/tasks/{task.id}")
+    assert answer.status_code == 403 and "bukan untuk peran" in text(answer)
+    assert client.get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_take_next_claims_the_oldest_task_i_may_do(app: Any, client: Any) -> None:
+    oldest = new_case(client, 0)
+    new_case(client, 1)
+    login(client, "operator")
+    answer = client.post("/inbox/next", data={"csrf_token": csrf(client, "/inbox")})
+    task = open_task(app, oldest)
+    assert answer.location == f"/tasks/{task.id}"
+    assert task.state == "claimed" and task.claimed_by == "operator"
+    assert oldest in text(client.get("/inbox?queue=mine"))
+
+
+def test_a_task_form_shows_errors_next_to_fields_and_keeps_what_was_typed(app: Any, client: Any) -> None:
+    task = open_task(app, new_case(client))
+    login(client, "operator")
+    token = csrf(client, f"/tasks/{task.id}")
+    answer = client.post(
+        f"/tasks/{task.id}",
+        data={"csrf_token": token, "decision": "ditolak", "desil": "dua", "catatan": "Cek <b>KTP</b>"},
+    )
+    assert answer.status_code == 422
+    page = text(answer)
+    assert re.search(r'data-field="alasan">.*?class="error"[^>]*>Wajib diisi\.', page, re.S)
+    assert re.search(r'data-field="desil">.*?Harus berupa bilangan bulat', page, re.S)
+    assert 'value="ditolak" checked' in page
+    assert "Cek &lt;b&gt;KTP&lt;/b&gt;" in page  # kept, and escaped
+    assert open_task(app, _reference(app, task)).state == "ready"
+
+
+def _reference(app: Any, task: HumanTask) -> str:
+    with app.app_context():
+        return db.session.get(Case, task.case_id).reference  # type: ignore[union-attr]
+
+
+def test_completing_a_task_converts_form_values_to_json_types(app: Any, client: Any) -> None:
+    reference = new_case(client)
+    task = open_task(app, reference)
+    login(client, "operator")
+    token = csrf(client, f"/tasks/{task.id}")
+    answer = client.post(
+        f"/tasks/{task.id}",
+        data={
+            "csrf_token": token,
+            "status_dtsen": "terdaftar",
+            "desil": "3",
+            "nik_kk_sesuai": "1",
+            "decision": "lengkap",
+            "catatan": "",
+        },
+    )
+    assert answer.status_code == 302 and answer.location == "/inbox"
+    assert "selesai" in text(client.get("/inbox"))
+    with app.app_context():
+        event = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "task_completed")).one()
+        assert event.payload["data"] == {
+            "status_dtsen": "terdaftar",
+            "desil": 3,
+            "nik_kk_sesuai": True,
+            "decision": "lengkap",
+        }
+    # the same form sent again: the task is done, so a clear message and back to the inbox
+    again = client.post(
+        f"/tasks/{task.id}", data={"csrf_token": token, "status_dtsen": "terdaftar", "decision": "lengkap"}
+    )
+    assert again.location == "/inbox"
+    assert "sudah diselesaikan" in text(client.get("/inbox"))
+
+
+def test_a_task_claimed_by_a_colleague_is_shown_without_its_form(app: Any, client: Any) -> None:
+    task = open_task(app, new_case(client))
+    login(client, "operator")
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf(client, f"/tasks/{task.id}")})
+    with app.app_context():
+        db.session.add(
+            User(
+                username="operator2",
+                full_name="Operator Dua",
+                password_hash=db.session.scalars(select(User.password_hash).where(User.username == "operator")).one(),
+                roles=["operator"],
+                active=True,
+                failed_logins=0,
+                created_at=datetime.now(UTC),
+            )
+        )
+        db.session.commit()
+    other = app.test_client()
+    login(other, "operator2")
+    page = text(other.get(f"/tasks/{task.id}"))
+    assert "sedang dikerjakan oleh" in page and "task-form" not in page
+    answer = other.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf(other, "/inbox")})
+    assert answer.location == "/inbox" and "sudah diambil oleh operator" in text(other.get("/inbox"))
+    released = client.post(f"/tasks/{task.id}/release", data={"csrf_token": csrf(client, "/inbox")})
+    assert released.location == "/inbox" and open_task(app, _reference(app, task)).state == "ready"
+
+
+def test_the_case_page_shows_timeline_tasks_comments_and_logs_the_view(app: Any, client: Any) -> None:
+    reference = new_case(client)
+    login(client, "manager")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Kasus dimulai" in page and "Verifikasi kelengkapan" in page and "Belum diambil" in page
+    assert "data-current='[\"verifikasi\"]'" in page
+    assert "bpmn-navigated-viewer" in page
+    token = csrf(client, f"/cases/{reference}")
+    assert client.post(f"/cases/{reference}/comments", data={"csrf_token": token, "comment": "  "}).status_code == 422
+    answer = client.post(
+        f"/cases/{reference}/comments", data={"csrf_token": token, "comment": "Cek <script>x</script>"}
+    )
+    assert answer.status_code == 302
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Cek &lt;script&gt;x&lt;/script&gt;" in page
+    diagram = client.get(f"/cases/{reference}/diagram.bpmn")
+    assert diagram.mimetype == "application/xml" and b'id="verifikasi"' in diagram.data
+    with app.app_context():
+        case = db.session.scalars(select(Case).where(Case.reference == reference)).one()
+        kinds = [e.kind for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        assert kinds[-1] == "comment" and verify_chain(db.session, case) == []
+        assert db.session.scalars(select(AccessLog).where(AccessLog.case_id == case.id)).first() is not None
+
+
+def test_a_kabid_sees_only_cases_of_their_bidang(app: Any, client: Any) -> None:
+    reference = new_case(client)
+    login(client, "kabid_linjamsos")
+    assert client.get(f"/cases/{reference}").status_code == 403
+
+
+def test_the_inbox_page_loads_htmx_only_and_the_vendor_route_is_closed_to_other_packages(client: Any) -> None:
+    login(client, "operator")
+    page = text(client.get("/inbox"))
+    assert "/vendor/htmx.org/htmx.min.js" in page and "bpmn" not in page
+    assert client.get("/vendor/left-pad/index.js").status_code == 404
+    assert client.get("/vendor/htmx.org/../package.json").status_code == 404
+
+
+def test_english_is_selectable_and_dates_are_indonesian_by_default(app: Any, client: Any) -> None:
+    from web.i18n import format_date, format_datetime
+
+    with app.test_request_context("/"):
+        assert format_datetime(datetime(2026, 11, 28, 1, 15, tzinfo=UTC)) == "28 November 2026 09.15 WITA"
+        assert format_date("2026-08-17") == "17 Agustus 2026"
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert format_datetime(datetime(2026, 11, 28, 1, 15, tzinfo=UTC)) == "28 November 2026 09:15 WITA"
+    login(client, "operator")
+    client.get("/language/en?next=/inbox")
+    page = text(client.get("/inbox"))
+    assert "Take next task" in page and 'lang="en"' in page
