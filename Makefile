@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app web
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install assets chromium db demo timers bench clean
+.PHONY: run test lint typecheck unit install assets chromium db demo timers notify bench clean
 
 $(STAMP): requirements.txt tests/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: demo
 
 timers: install
 	$(FLASK) timers run
+
+## Send queued notifications to applicants (log file, or the gateway in NOTIFY_GATEWAY_URL)
+notify: install
+	$(FLASK) notifications send --loop
 
 lint: install
 	$(BIN)/ruff check .

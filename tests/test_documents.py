@@ -70,7 +70,7 @@ def test_home_visit_photos_keep_only_gps(tmp_path: Any) -> None:
     assert b"KameraHP" not in cleaned and b"Editor Rahasia" not in cleaned
 
 
-def test_an_upload_is_stored_by_hash_and_logged_in_the_case_chain(client: Any, app: Any) -> None:
+def test_an_upload_is_stored_by_hash_and_logged_in_the_case_chain(client: Any, app: Any, token: Any) -> None:
     created = submit(client)
     answer = upload(client, created, photo())
     assert answer.status_code == 201, answer.get_json()
@@ -87,6 +87,9 @@ def test_an_upload_is_stored_by_hash_and_logged_in_the_case_chain(client: Any, a
         f"{API}/applications/{created['reference']}", query_string={"tracking_code": created["tracking_code"]}
     )
     assert history.status_code == 200
+    assert [d["kind"] for d in history.get_json()["documents"]] == ["ktp"]
+    replay = client.post(f"{API}/cases/{created['reference']}/replay", headers=token("auditor")).get_json()
+    assert replay["consistent"] and replay["chain_valid"]
 
 
 def test_a_renamed_program_is_415_and_nothing_is_stored(client: Any, app: Any) -> None:

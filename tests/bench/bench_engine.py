@@ -11,7 +11,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,16 @@ from SpiffWorkflow.task import TaskState  # noqa: E402
 
 from web.demo import SAMPLE_DATA  # noqa: E402
 
-HAPPY = ["verifikasi", "kunjungan", "reviu_manager", "mengetahui_kadis", "teruskan_kabid", "keputusan_kabid", "terbitkan_surat", "serah_terima"]
+HAPPY = [
+    "verifikasi",
+    "kunjungan",
+    "reviu_manager",
+    "mengetahui_kadis",
+    "teruskan_kabid",
+    "keputusan_kabid",
+    "terbitkan_surat",
+    "serah_terima",
+]
 START = {"service": "alat_bantu", "ppks_category": "penyandang_disabilitas", "resubmission_timeout": "P14D"}
 TARGETS = {"c": 3.0, "d": 1.5, "e": 6.0, "f": 25.0}
 
@@ -40,8 +49,9 @@ def best_of(runs: int, func: Any) -> float:
 
 
 def bare_spiff(cases: int) -> float:
-    from engine.sandbox import add_working_days  # the diagrams' one helper function
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+    from engine.sandbox import add_working_days  # the diagrams' one helper function
 
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(ROOT / "bpmn" / "rujukan.bpmn"))
@@ -76,7 +86,6 @@ def main() -> None:
     from engine import intake
     from engine.audit import Actor
     from engine.cases import complete_task, deliver_message
-    from engine.definitions import deploy_directory
     from engine.models import HumanTask
     from tests.conftest import make_config, seed
     from web import create_app
@@ -91,7 +100,7 @@ def main() -> None:
         actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
         actors["kabid"] = Actor("kabid_rehsos", ("kabid",), "rehsos")
         payload = intake.ApplicationSchema().load(sample_application(0))
-        now = [datetime(2026, 11, 2, 9, tzinfo=timezone.utc)]
+        now = [datetime(2026, 11, 2, 9, tzinfo=UTC)]
 
         def tick() -> datetime:
             now[0] += timedelta(seconds=1)
@@ -124,7 +133,13 @@ def main() -> None:
             db.session.commit()
             while case.event_count < loops:
                 row = open_task(case.id)
-                complete_task(db.session, row.id, actors["operator"], {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}, tick())
+                complete_task(
+                    db.session,
+                    row.id,
+                    actors["operator"],
+                    {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]},
+                    tick(),
+                )
                 db.session.commit()
                 deliver_message(db.session, case, "pengajuan_ulang", {}, Actor("applicant", ("applicant",)), tick())
                 db.session.commit()
@@ -135,7 +150,13 @@ def main() -> None:
             for _ in range(15):
                 row = open_task(case.id)
                 t0 = time.perf_counter()
-                complete_task(db.session, row.id, actors["operator"], {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}, tick())
+                complete_task(
+                    db.session,
+                    row.id,
+                    actors["operator"],
+                    {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]},
+                    tick(),
+                )
                 db.session.commit()
                 samples.append(time.perf_counter() - t0)
                 deliver_message(db.session, case, "pengajuan_ulang", {}, Actor("applicant", ("applicant",)), tick())
@@ -154,13 +175,24 @@ def main() -> None:
     for user in ("operator", "supervisor", "manager", "kadis", "kabid_rehsos", "front_office"):
         answer = client.post("/api/v1/auth/token", json={"username": user, "password": "rahasia-uji-123"})
         tokens[user] = {"Authorization": "Bearer " + answer.get_json()["token"]}
-    steps = [("operator", "verifikasi"), ("supervisor", "kunjungan"), ("manager", "reviu_manager"), ("kadis", "mengetahui_kadis"), ("manager", "teruskan_kabid"), ("kabid_rehsos", "keputusan_kabid"), ("manager", "terbitkan_surat"), ("front_office", "serah_terima")]
+    steps = [
+        ("operator", "verifikasi"),
+        ("supervisor", "kunjungan"),
+        ("manager", "reviu_manager"),
+        ("kadis", "mengetahui_kadis"),
+        ("manager", "teruskan_kabid"),
+        ("kabid_rehsos", "keputusan_kabid"),
+        ("manager", "terbitkan_surat"),
+        ("front_office", "serah_terima"),
+    ]
 
     def api_case() -> None:
         reference = client.post("/api/v1/applications", json=sample_application(0)).get_json()["reference"]
         for user, step in steps:
             items = client.get("/api/v1/tasks", query_string={"q": reference}, headers=tokens[user]).get_json()["items"]
-            answer = client.post(f"/api/v1/tasks/{items[0]['id']}/complete", json={"data": SAMPLE_DATA[step]}, headers=tokens[user])
+            answer = client.post(
+                f"/api/v1/tasks/{items[0]['id']}/complete", json={"data": SAMPLE_DATA[step]}, headers=tokens[user]
+            )
             assert answer.status_code == 200, answer.get_json()
 
     api_case()

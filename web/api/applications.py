@@ -13,7 +13,7 @@ from engine import intake, regions
 from engine.audit import APPLICANT
 from engine.cases import check_tracking_code, deliver_message, get_case
 from engine.clock import utcnow
-from engine.documents import add_document
+from engine.documents import add_document, case_documents
 from engine.errors import Forbidden, NotFound
 from engine.inbox import STATUS_TEXT, may_view_case, missing_documents, public_timeline
 from engine.models import IdempotencyRecord
@@ -144,6 +144,7 @@ def tracking_view(case: Any) -> dict[str, Any]:
             "missing_documents": missing,
             "can_resubmit": bool(missing),
             "timeline": public_timeline(db.session, case),
+            "documents": case_documents(db.session, case),
         }
     )
 

@@ -44,6 +44,14 @@ class DocumentSchema(Schema):
     created_at = fields.DateTime()
 
 
+class TrackedDocumentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    mime_type = fields.String()
+    size = fields.Integer()
+    created_at = fields.DateTime()
+
+
 class DuplicateCaseSchema(Schema):
     reference = fields.String()
     service = fields.String(allow_none=True)
@@ -71,6 +79,7 @@ class TrackingSchema(Schema):
     missing_documents = fields.List(fields.String())
     can_resubmit = fields.Boolean()
     timeline = fields.List(fields.Nested(TimelineItemSchema))
+    documents = fields.List(fields.Nested(TrackedDocumentSchema))
 
 
 class TaskItemSchema(Schema):
