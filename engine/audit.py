@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -88,7 +89,25 @@ def append_event(
     case.event_count = event.seq
     case.last_event_hash = event.hash
     session.add(event)
+    session.info.setdefault(_NEW_EVENTS, []).append(event)
     return event
+
+
+_NEW_EVENTS = "sibalang.new_events"
+
+
+def take_new_events(session: Session, case: Case) -> list[CaseEvent]:
+    """The events appended to ``case`` in this unit of work not taken yet (for notifications)."""
+    pending = session.info.get(_NEW_EVENTS) or []
+    mine = [e for e in pending if e.case_id == case.id]
+    session.info[_NEW_EVENTS] = [e for e in pending if e.case_id != case.id]
+    return mine
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_new_events(session: Session, *_: Any) -> None:
+    session.info.pop(_NEW_EVENTS, None)
 
 
 def case_events(session: Session, case: Case) -> list[CaseEvent]:

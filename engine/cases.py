@@ -182,11 +182,12 @@ def _reached_end(workflow: BpmnWorkflow) -> Any | None:
 
 def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, now: datetime) -> None:
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    open_rows = session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state.in_(OPEN_STATES))
-    ).all()
+    with session.no_autoflush:  # one flush at the end: a single UPDATE of the case row
+        open_rows = session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state.in_(OPEN_STATES))
+        ).all()
     for row in open_rows:
-        if row.id not in ready:
+        if row.id not in ready and row.state in OPEN_STATES:
             row.state = "cancelled"
             row.completed_at = now
     known = {row.id for row in open_rows}

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .audit import take_new_events
 from .clock import aware
 from .inbox import start_data
 from .models import Case, CaseEvent, Notification
@@ -130,30 +131,12 @@ def _kinds_for_event(case: Case, event: CaseEvent) -> list[tuple[str, dict[str, 
 def on_case_saved(session: Session, case: Case, now: datetime) -> list[Notification]:
     """Queue the messages the events of this unit of work call for (called by ``cases._save``).
 
-    Events of one unit of work share its ``now``; a notification remembers its event's ``seq``
-    so saving twice at the same instant never queues a message twice.
+    Reads the events this unit of work appended (kept in memory by ``append_event``), so it
+    costs no query and each event is considered exactly once.
     """
-    moment = aware(now)
-    recent = session.scalars(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case.id, CaseEvent.seq > case.event_count - 20)
-        .order_by(CaseEvent.seq)
-    ).all()
-    events = [e for e in recent if aware(e.at) == moment]
-    if not events:
-        return []
-    done = set(
-        session.execute(
-            select(Notification.event_seq, Notification.kind).where(
-                Notification.case_id == case.id, Notification.event_seq >= events[0].seq
-            )
-        ).all()
-    )
     queued = []
-    for event in events:
+    for event in take_new_events(session, case):
         for kind, context in _kinds_for_event(case, event):
-            if (event.seq, kind) in done:
-                continue
             row = queue_for_case_change(session, case, kind, now, event_seq=event.seq, **context)
             if row is not None:
                 queued.append(row)
