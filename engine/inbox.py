@@ -78,17 +78,23 @@ def task_query(actor: Actor, flt: TaskFilter, now: datetime) -> Any:
 
 
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[HumanTask], int]:
+    """One page of tasks and the total, in one query (the total rides along as a window count)."""
     stmt = task_query(actor, flt, now)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     column = SORTS.get(flt.sort, HumanTask.created_at)
     order = column.desc() if flt.descending else column.asc()
-    rows = session.scalars(
-        stmt.options(joinedload(HumanTask.case).joinedload(Case.person))
+    result = session.execute(
+        stmt.add_columns(func.count().over().label("total"))
+        .options(joinedload(HumanTask.case).joinedload(Case.person))
         .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
         .limit(flt.per_page)
         .offset((flt.page - 1) * flt.per_page)
     ).all()
-    return list(rows), total
+    if result:
+        return [r[0] for r in result], int(result[0][1])
+    if flt.page == 1:
+        return [], 0
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return [], total
 
 
 def count_queues(session: Session, actor: Actor, now: datetime) -> dict[str, int]:

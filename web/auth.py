@@ -94,12 +94,12 @@ def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
 
 
 def _user_from_token(token: str) -> User | None:
-    row = db.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest())
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return db.session.scalars(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.expires_at > utcnow(), User.active.is_(True))
     ).first()
-    if row is None or row.expires_at < utcnow() or not row.user.active:
-        return None
-    return row.user
 
 
 def current_staff() -> User | None:
