@@ -3,6 +3,7 @@ the bundled procedures deployed and one user per demo login."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,18 +60,28 @@ def seed(app: Flask) -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(make_config(tmp_path))
+@contextlib.contextmanager
+def app_on(tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
+    """An app on a fresh schema, seeded; dropped and disposed afterwards."""
+    app = create_app(make_config(tmp_path, **overrides))
     with app.app_context():
         reset_schema()
         seed(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if ON_POSTGRES:
-            db.drop_all()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            if ON_POSTGRES:
+                db.drop_all()
+            engine = db.engine
+        engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    with app_on(tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -21,6 +21,19 @@ ROLE_USER = {
 }
 
 
+# The referral's happy path as the demo users walk it (kabid of the bidang alat_bantu routes to).
+HAPPY_BY_USER = [
+    ("operator", "verifikasi"),
+    ("supervisor", "kunjungan"),
+    ("manager", "reviu_manager"),
+    ("kadis", "mengetahui_kadis"),
+    ("manager", "teruskan_kabid"),
+    ("kabid_rehsos", "keputusan_kabid"),
+    ("manager", "terbitkan_surat"),
+    ("front_office", "serah_terima"),
+]
+
+
 def submit(client: Any, index: int = 0, **headers: str) -> dict[str, Any]:
     answer = client.post(f"{API}/applications", json=sample_application(index), headers=headers)
     assert answer.status_code == 201, answer.get_json()
@@ -46,17 +59,7 @@ def test_a_case_goes_from_application_to_hand_over_through_the_api(client: Any, 
     created = submit(client)
     reference = created["reference"]
     assert reference.startswith("RJK-") and len(created["tracking_code"]) == 8
-    steps = [
-        ("operator", "verifikasi"),
-        ("supervisor", "kunjungan"),
-        ("manager", "reviu_manager"),
-        ("kadis", "mengetahui_kadis"),
-        ("manager", "teruskan_kabid"),
-        ("kabid_rehsos", "keputusan_kabid"),
-        ("manager", "terbitkan_surat"),
-        ("front_office", "serah_terima"),
-    ]
-    for user, step in steps:
+    for user, step in HAPPY_BY_USER:
         headers = token(user)
         item = open_task(client, headers, reference)
         assert item["name"] == step and item["nik_masked"].count("*") == 8

@@ -15,8 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from engine.models import CaseEvent, HumanTask
-from tests.conftest import ON_POSTGRES, PASSWORD, make_config, reset_schema, seed
-from web import create_app
+from tests.conftest import ON_POSTGRES, PASSWORD, app_on
 from web.demo import SAMPLE_DATA, sample_application
 from web.extensions import db
 
@@ -26,16 +25,8 @@ THREADS = 4
 @pytest.fixture
 def real_app(tmp_path: Path) -> Iterator[Flask]:
     overrides = {} if ON_POSTGRES else {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'race.db'}"}
-    app = create_app(make_config(tmp_path, **overrides))
-    with app.app_context():
-        reset_schema()
-        seed(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if ON_POSTGRES:
-            db.drop_all()
-        db.engine.dispose()
+    with app_on(tmp_path, **overrides) as app:
+        yield app
 
 
 def _token(client: Any, username: str) -> dict[str, str]:

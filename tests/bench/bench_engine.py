@@ -22,18 +22,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.task import TaskState  # noqa: E402
 
+from tests.test_api import HAPPY_BY_USER  # noqa: E402
+from tests.test_rujukan import HAPPY  # noqa: E402
 from web.demo import SAMPLE_DATA  # noqa: E402
 
-HAPPY = [
-    "verifikasi",
-    "kunjungan",
-    "reviu_manager",
-    "mengetahui_kadis",
-    "teruskan_kabid",
-    "keputusan_kabid",
-    "terbitkan_surat",
-    "serah_terima",
-]
 START = {"service": "alat_bantu", "ppks_category": "penyandang_disabilitas", "resubmission_timeout": "P14D"}
 TARGETS = {"c": 3.0, "d": 1.5, "e": 6.0, "f": 25.0}
 
@@ -175,20 +167,10 @@ def main() -> None:
     for user in ("operator", "supervisor", "manager", "kadis", "kabid_rehsos", "front_office"):
         answer = client.post("/api/v1/auth/token", json={"username": user, "password": "rahasia-uji-123"})
         tokens[user] = {"Authorization": "Bearer " + answer.get_json()["token"]}
-    steps = [
-        ("operator", "verifikasi"),
-        ("supervisor", "kunjungan"),
-        ("manager", "reviu_manager"),
-        ("kadis", "mengetahui_kadis"),
-        ("manager", "teruskan_kabid"),
-        ("kabid_rehsos", "keputusan_kabid"),
-        ("manager", "terbitkan_surat"),
-        ("front_office", "serah_terima"),
-    ]
 
     def api_case() -> None:
         reference = client.post("/api/v1/applications", json=sample_application(0)).get_json()["reference"]
-        for user, step in steps:
+        for user, step in HAPPY_BY_USER:
             items = client.get("/api/v1/tasks", query_string={"q": reference}, headers=tokens[user]).get_json()["items"]
             answer = client.post(
                 f"/api/v1/tasks/{items[0]['id']}/complete", json={"data": SAMPLE_DATA[step]}, headers=tokens[user]
