@@ -123,11 +123,6 @@ def _remember(loaded: LoadedDefinition, state: bytes, workflow: BpmnWorkflow) ->
             _recent.popitem(last=False)
 
 
-def forget_recent_workflows() -> None:
-    with _recent_lock:
-        _recent.clear()
-
-
 def restore_workflow(case: Case, for_update: bool = False) -> tuple[LoadedDefinition, BpmnWorkflow]:
     """The case's workflow; ``for_update`` takes a cached live copy if this process has one."""
     loaded = load_definition(case.definition)
@@ -154,7 +149,7 @@ def _has_timer(definition: Any) -> bool:
     )
 
 
-def _waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
+def waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
     return [
         t
         for t in workflow.tasks.values()
@@ -162,9 +157,9 @@ def _waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
     ]
 
 
-def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
+def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     moments = []
-    for task in _waiting_timers(workflow):
+    for task in waiting_timers(workflow):
         value = task._get_internal_data("event_value")
         if isinstance(value, str):
             moments.append(TimerEventDefinition.get_datetime(value))
@@ -224,7 +219,7 @@ def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow
     case.current_step = ", ".join(titles)[:200] or None
 
 
-def _save(
+def save_workflow(
     session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
 ) -> None:
     _sync_tasks(session, case, loaded, workflow, now)
@@ -232,7 +227,7 @@ def _save(
     case.state = dump_instance(workflow)
     _remember(loaded, case.state, workflow)
     case.serializer_version = SERIALIZER_VERSION
-    case.next_timer_at = _next_timer(workflow)
+    case.next_timer_at = next_timer_at(workflow)
     case.updated_at = now
     if workflow.completed and case.status == "active":
         end = _reached_end(workflow)
@@ -315,7 +310,7 @@ def start_case(
         now,
         payload={"definition": key, "version": definition.version, "data": data},
     )
-    _save(session, case, loaded, workflow, actor, now)
+    save_workflow(session, case, loaded, workflow, actor, now)
     return case, tracking_code
 
 
@@ -414,7 +409,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         task_spec=row.spec_name,
         payload={"data": submission},
     )
-    _save(session, case, loaded, workflow, actor, now)
+    save_workflow(session, case, loaded, workflow, actor, now)
     return row
 
 
@@ -433,42 +428,5 @@ def deliver_message(
             raise NotWaiting("Kasus ini tidak sedang menunggu pengajuan ulang") from None
         workflow.do_engine_steps()
     append_event(session, case, "message_received", actor, now, payload={"message": name, "data": payload})
-    _save(session, case, loaded, workflow, actor, now)
+    save_workflow(session, case, loaded, workflow, actor, now)
     return case
-
-
-def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    """Active cases with a timer due at ``now``; PostgreSQL workers skip rows others hold."""
-    stmt = (
-        select(Case.id)
-        .where(Case.status == "active", Case.next_timer_at.is_not(None), Case.next_timer_at <= aware(now))
-        .order_by(Case.next_timer_at)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime) -> list[str]:
-    """Fire the case's expired timers and advance it; return the names of the timers fired."""
-    case = lock_case(session, case_id)
-    if case.status != "active":
-        return []
-    loaded, workflow = restore_workflow(case, for_update=True)
-    waiting = {t.id: t for t in _waiting_timers(workflow)}
-    with frozen_at(now):
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-    fired = [t.task_spec.bpmn_id or t.task_spec.name for t in waiting.values() if t.state != TaskState.WAITING]
-    if not fired:
-        case.next_timer_at = _next_timer(workflow)
-        session.flush()
-        return []
-    append_event(session, case, "timer_fired", actor, now, payload={"timers": sorted(fired)})
-    _save(session, case, loaded, workflow, actor, now)
-    return fired
-
-
-def overdue(row: HumanTask, now: datetime) -> bool:
-    return row.due_at is not None and aware(row.due_at) < aware(now)

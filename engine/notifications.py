@@ -1,6 +1,6 @@
 """Notifications to applicants: an outbox written with the case change, sent later with retries.
 
-``on_case_saved`` is called by ``engine.cases._save`` inside the unit of work that changed the
+``on_case_saved`` is called by ``engine.cases.save_workflow`` inside the unit of work that changed the
 case, so a message is queued if and only if the change commits. A worker (``flask --app web
 notifications send``) delivers pending rows through a :class:`Channel` and backs off on failure.
 """
@@ -129,7 +129,7 @@ def _kinds_for_event(case: Case, event: CaseEvent) -> list[tuple[str, dict[str, 
 
 
 def on_case_saved(session: Session, case: Case, now: datetime) -> list[Notification]:
-    """Queue the messages the events of this unit of work call for (called by ``cases._save``).
+    """Queue the messages the events of this unit of work call for (called by ``cases.save_workflow``).
 
     Reads the events this unit of work appended (kept in memory by ``append_event``), so it
     costs no query and each event is considered exactly once.

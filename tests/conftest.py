@@ -217,7 +217,7 @@ class CaseDriver:
 
     def wait(self, **delta: float) -> list[str]:
         from engine.audit import SYSTEM
-        from engine.cases import due_timer_case_ids, fire_due_timers
+        from engine.timers import due_timer_case_ids, fire_due_timers
 
         self.clock.advance(**delta)
         fired: list[str] = []

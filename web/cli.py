@@ -11,11 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from engine.audit import SYSTEM, Actor
-from engine.cases import due_timer_case_ids, fire_due_timers
 from engine.clock import utcnow
 from engine.definitions import deploy, deploy_directory
 from engine.errors import DeploymentInvalid
 from engine.models import Case, User
+from engine.timers import due_timer_case_ids, fire_due_timers
 
 from .auth import create_user
 from .extensions import db

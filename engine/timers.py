@@ -1,0 +1,51 @@
+"""Timers: find cases whose timers are due and fire them, one unit of work per case.
+
+The timer worker (``flask --app web timers run``) calls these; on PostgreSQL several workers
+share the work, skipping rows another worker holds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from SpiffWorkflow.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .audit import Actor, append_event
+from .cases import lock_case, next_timer_at, restore_workflow, save_workflow, waiting_timers
+from .clock import aware, frozen_at
+from .models import Case
+
+
+def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Active cases with a timer due at ``now``; PostgreSQL workers skip rows others hold."""
+    stmt = (
+        select(Case.id)
+        .where(Case.status == "active", Case.next_timer_at.is_not(None), Case.next_timer_at <= aware(now))
+        .order_by(Case.next_timer_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime) -> list[str]:
+    """Fire the case's expired timers and advance it; return the names of the timers fired."""
+    case = lock_case(session, case_id)
+    if case.status != "active":
+        return []
+    loaded, workflow = restore_workflow(case, for_update=True)
+    waiting = {t.id: t for t in waiting_timers(workflow)}
+    with frozen_at(now):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    fired = [t.task_spec.bpmn_id or t.task_spec.name for t in waiting.values() if t.state != TaskState.WAITING]
+    if not fired:
+        case.next_timer_at = next_timer_at(workflow)
+        session.flush()
+        return []
+    append_event(session, case, "timer_fired", actor, now, payload={"timers": sorted(fired)})
+    save_workflow(session, case, loaded, workflow, actor, now)
+    return fired
