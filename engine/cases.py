@@ -222,6 +222,7 @@ def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow
 def save_workflow(
     session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
 ) -> None:
+    """Persist a changed workflow: sync tasks, store pruned state, close the case if it ended."""
     _sync_tasks(session, case, loaded, workflow, now)
     prune_history(workflow)
     case.state = dump_instance(workflow)
