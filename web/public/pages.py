@@ -107,10 +107,7 @@ def apply_submit() -> Any:
             add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), upload.filename)
         return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
-    answer = submit_once("apply", values["form_token"], create)
-    remember_tracking(answer["reference"], answer["tracking_code"])
-    session["receipt"] = answer
-    return redirect(url_for("public.receipt"))
+    return _submit_and_show_receipt("apply", values["form_token"], create)
 
 
 @bp.get("/complaint")
@@ -152,7 +149,12 @@ def complaint_submit() -> Any:
             )
         return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
-    answer = submit_once("complaint", values["form_token"], create)
+    return _submit_and_show_receipt("complaint", values["form_token"], create)
+
+
+def _submit_and_show_receipt(form: str, token: str, create: Any) -> Any:
+    """Create once per form token, remember the tracking code, and redirect to the receipt."""
+    answer = submit_once(form, token, create)
     remember_tracking(answer["reference"], answer["tracking_code"])
     session["receipt"] = answer
     return redirect(url_for("public.receipt"))
