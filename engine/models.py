@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -31,21 +32,64 @@ NAMING = {
 }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 class UTCDateTime(TypeDecorator):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    PostgreSQL keeps ``timestamptz``. SQLite has no date type and would store 32 characters of
+    text; it gets microseconds since the epoch as an integer instead (8 bytes, sorts the same).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         from .clock import aware
 
-        return aware(value) if value is not None else None
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (aware(value) - _EPOCH) // _MICROSECOND
+        return aware(value)
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         from .clock import aware
 
-        return aware(value) if value is not None else None
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return _EPOCH + value * _MICROSECOND
+        if isinstance(value, str):  # a database written before integers were used
+            return aware(datetime.fromisoformat(value))
+        return aware(value)
+
+
+class HexDigest(TypeDecorator):
+    """A SHA-256 digest: hex text in Python, 32 raw bytes in the database (half the size)."""
+
+    impl = LargeBinary(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return bytes.fromhex(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, bytes | memoryview):
+            return bytes(value).hex()
+        return value  # text written before digests were stored as bytes
+
+
+def compact_json(value: Any) -> str:
+    """How JSON columns are written: no padding spaces, UTF-8 kept as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class Base(DeclarativeBase):
@@ -146,7 +190,7 @@ class Case(Base):
     serializer_version: Mapped[str] = mapped_column(String(16))
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_event_hash: Mapped[str] = mapped_column(String(64))
+    last_event_hash: Mapped[str] = mapped_column(HexDigest)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -197,8 +241,8 @@ class CaseEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_spec: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(HexDigest)
+    hash: Mapped[str] = mapped_column(HexDigest)
 
 
 class Document(Base):

@@ -16,19 +16,19 @@ def create_app(config: Any = None) -> Flask:
     app.config.from_object(config or Config)
     _check_production_settings(app)
 
+    from engine.models import compact_json
+
     from . import auth, cli, errors
     from .api import bp as api_bp
     from .extensions import db, login_manager, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "json_serializer": compact_json}
     if uri.startswith("sqlite"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "connect_args": {"timeout": 15, "check_same_thread": False},
-        }
+        options["connect_args"] = {"timeout": 15, "check_same_thread": False}
         if uri not in {"sqlite://", "sqlite:///:memory:"}:
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     login_manager.init_app(app)
