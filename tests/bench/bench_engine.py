@@ -172,7 +172,7 @@ def main() -> None:
         ("b", "our engine + SQLite file, ms per case", b * 1000, None),
         ("c", "b / a", b / a, TARGETS["c"]),
         ("d", "completion after 200 events / in a fresh case", d, TARGETS["d"]),
-        ("e", "stored KB per case (SQLite file growth)", stored / 1024, TARGETS["e"]),
+        ("e", "stored KB per case (SQLite pages used)", stored / 1024, TARGETS["e"]),
         ("f", "whole case through the JSON API, ms per case", f * 1000, TARGETS["f"]),
     ]
     print(f"\nrujukan happy path, {cases} cases per round, medians")
