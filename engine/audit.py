@@ -82,10 +82,8 @@ def append_event(
         task_spec=task_spec,
         # round-trip through JSON so the hash covers exactly what the database returns
         payload=json.loads(canonical_json(payload or {})),
-        prev_hash=case.last_event_hash,
-        hash="",
     )
-    event.hash = event_hash(event.prev_hash, _body(case.reference, event))
+    event.hash = event_hash(case.last_event_hash, _body(case.reference, event))
     case.event_count = event.seq
     case.last_event_hash = event.hash
     session.add(event)
@@ -114,6 +112,15 @@ def case_events(session: Session, case: Case) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
 
 
+def chained(events: list[CaseEvent]) -> list[tuple[CaseEvent, str]]:
+    """Each event with the hash it chains from (the previous event's, or GENESIS_HASH)."""
+    pairs, prev = [], GENESIS_HASH
+    for event in events:
+        pairs.append((event, prev))
+        prev = event.hash
+    return pairs
+
+
 def verify_chain(session: Session, case: Case) -> list[str]:
     """Return the problems found in the case's event chain (empty when intact)."""
     problems = []
@@ -122,10 +129,8 @@ def verify_chain(session: Session, case: Case) -> list[str]:
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             problems.append(f"event {event.seq}: expected sequence number {expected_seq}")
-        if event.prev_hash != prev:
-            problems.append(f"event {event.seq}: prev_hash does not match the previous event")
-        if event_hash(event.prev_hash, _body(case.reference, event)) != event.hash:
-            problems.append(f"event {event.seq}: hash does not match its content")
+        if event_hash(prev, _body(case.reference, event)) != event.hash:
+            problems.append(f"event {event.seq}: hash does not match its content and the previous event")
         prev = event.hash
     if events and case.last_event_hash != prev:
         problems.append("case head hash does not match the last event")

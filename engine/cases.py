@@ -33,11 +33,11 @@ from sqlalchemy.orm import Session
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
-from .definitions import LoadedDefinition, get_definition, load_definition
+from .definitions import LoadedDefinition, definition_by_id, get_definition, load_definition
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
-from .models import Case, Counter, HumanTask
+from .models import Case, Counter, HumanTask, ProcessDefinition
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -123,9 +123,11 @@ def _remember(loaded: LoadedDefinition, state: bytes, workflow: BpmnWorkflow) ->
             _recent.popitem(last=False)
 
 
-def restore_workflow(case: Case, for_update: bool = False) -> tuple[LoadedDefinition, BpmnWorkflow]:
+def restore_workflow(
+    case: Case, for_update: bool = False, loaded: LoadedDefinition | None = None
+) -> tuple[LoadedDefinition, BpmnWorkflow]:
     """The case's workflow; ``for_update`` takes a cached live copy if this process has one."""
-    loaded = load_definition(case.definition)
+    loaded = loaded or load_definition(case.definition)
     if for_update:
         with _recent_lock:
             workflow = _recent.pop(_state_key(loaded, case.state), None)
@@ -205,10 +207,8 @@ def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow
                 id=task_id,
                 case_id=case.id,
                 spec_name=task.task_spec.name,
-                title=title,
                 role=role,
                 bidang=bidang,
-                form=meta.form if meta else None,
                 state="ready",
                 created_at=now,
                 due_at=due,
@@ -329,28 +329,32 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
     return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
 
 
-def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case]:
-    """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait)."""
+def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case, str]:
+    """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait).
+
+    Also returns the digest of the case's procedure version, which finds it in the cache.
+    """
     found = session.execute(
-        select(HumanTask, Case)
+        select(HumanTask, Case, ProcessDefinition.sha256)
         .join(Case, HumanTask.case_id == Case.id)
+        .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
         .where(HumanTask.id == _checked_id(task_id))
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
     if found is None:
         raise NotFound("Tugas tidak ditemukan")
-    row, case = found[0], found[1]
+    row, case, sha256 = found
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:
         raise TaskNotActive("Tugas ini sudah diselesaikan atau tidak lagi aktif")
-    return row, case
+    return row, case, sha256
 
 
 def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Claim a task for ``actor``. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed."""
-    row, case = _locked_open_task(session, task_id, actor)
+    row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state == "claimed":
         if row.claimed_by == actor.username:
             return row
@@ -365,7 +369,7 @@ def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> H
 
 def release_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Give a claimed task back to its queue. Raises like :func:`claim_task`."""
-    row, case = _locked_open_task(session, task_id, actor)
+    row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state != "claimed":
         return row
     if row.claimed_by != actor.username:
@@ -383,11 +387,12 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
 
     Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed, InvalidSubmission.
     """
-    row, case = _locked_open_task(session, task_id, actor)
+    row, case, sha256 = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
-    submission = validate_submission(load_definition(case.definition).form_schema(row.spec_name), data)
-    loaded, workflow = restore_workflow(case, for_update=True)
+    loaded = definition_by_id(session, case.definition_id, sha256)
+    submission = validate_submission(loaded.form_schema(row.spec_name), data)
+    loaded, workflow = restore_workflow(case, for_update=True, loaded=loaded)
     task = workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotActive("Tugas ini tidak lagi aktif")

@@ -391,6 +391,29 @@ def load_definition(definition: ProcessDefinition) -> LoadedDefinition:
     return loaded
 
 
+def definition_by_id(session: Session, definition_id: int, sha256: str) -> LoadedDefinition:
+    """A case's procedure version when its id and digest are known: no query once cached."""
+    loaded = _cache.get((definition_id, sha256))
+    if loaded is not None:
+        return loaded
+    definition = session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFound("Versi prosedur tidak ditemukan")
+    return load_definition(definition)
+
+
+def definition_in_session(session: Session, definition_id: int) -> LoadedDefinition:
+    """A procedure version by id, looked up once per session (a page of tasks costs one query)."""
+    known = session.info.setdefault("sibalang.definitions", {})
+    loaded = known.get(definition_id)
+    if loaded is None:
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound("Versi prosedur tidak ditemukan")
+        loaded = known[definition_id] = load_definition(definition)
+    return loaded
+
+
 def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
     if version is None:
         definition = latest_definition(session, key)

@@ -49,7 +49,7 @@ def _visible(actor: Actor) -> Any:
 
 def task_query(actor: Actor, flt: TaskFilter, now: datetime) -> Any:
     stmt = select(HumanTask).join(Case, HumanTask.case_id == Case.id).outerjoin(Person, Case.person_id == Person.id)
-    stmt = stmt.where(_visible(actor))
+    stmt = stmt.where(_visible(actor), HumanTask.completed_at.is_(None))  # the open-task index
     if flt.queue == "mine":
         stmt = stmt.where(HumanTask.state == "claimed", HumanTask.claimed_by == actor.username)
     elif flt.queue == "available":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     JSON,
@@ -19,8 +20,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -85,6 +88,35 @@ class HexDigest(TypeDecorator):
         if isinstance(value, bytes | memoryview):
             return bytes(value).hex()
         return value  # text written before digests were stored as bytes
+
+
+NIL_UUID = UUID(int=0)
+
+
+class TaskId(TypeDecorator):
+    """A SpiffWorkflow task id: UUID text in Python; uuid on PostgreSQL, 16 raw bytes elsewhere."""
+
+    impl = LargeBinary(16)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID(as_uuid=False))
+        return dialect.type_descriptor(LargeBinary(16))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            uuid = UUID(str(value))
+        except ValueError:
+            uuid = NIL_UUID  # not an id: matches no row (SpiffWorkflow's ids are random UUIDs)
+        return str(uuid) if dialect.name == "postgresql" else uuid.bytes
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, bytes | memoryview):
+            return str(UUID(bytes=bytes(value)))
+        return None if value is None else str(value)
 
 
 def compact_json(value: Any) -> str:
@@ -170,7 +202,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    tracking_code_hash: Mapped[str] = mapped_column(String(64))
+    tracking_code_hash: Mapped[str] = mapped_column(HexDigest)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
     kind: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
@@ -206,15 +238,24 @@ class HumanTask(Base):
     """One row per user task instance; inboxes read only this table."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_inbox", "state", "role", "bidang"),)
+    # Inboxes read open tasks only (completed_at is set when a task completes or is cancelled),
+    # so only those are indexed: a closed case leaves nothing in this index.
+    __table_args__ = (
+        Index(
+            "ix_human_task_open",
+            "role",
+            "bidang",
+            "state",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+    )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(TaskId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     spec_name: Mapped[str] = mapped_column(String(128))
-    title: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     bidang: Mapped[str | None] = mapped_column(String(32))
-    form: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16))  # ready | claimed | completed | cancelled
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -223,6 +264,17 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
+
+    @property
+    def title(self) -> str:
+        """The task's name in its procedure version (the diagram holds it, not this row)."""
+        from .definitions import definition_in_session  # late import: definitions imports models
+
+        session = object_session(self)
+        if session is None:
+            return self.spec_name
+        meta = definition_in_session(session, self.case.definition_id).tasks.get(self.spec_name)
+        return meta.title if meta else self.spec_name
 
 
 class CaseEvent(Base):
@@ -238,10 +290,11 @@ class CaseEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     role: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(TaskId)
     task_spec: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(HexDigest)
+    # sha256(previous event's hash + this event's canonical body); the first event chains from
+    # GENESIS_HASH. The previous hash is the previous row's, so it is not stored twice.
     hash: Mapped[str] = mapped_column(HexDigest)
 
 
@@ -289,12 +342,19 @@ class Notification(Base):
 
     __tablename__ = "notification"
     __table_args__ = (
-        Index("ix_notification_due", "status", "next_attempt_at"),
+        # the sender's queue: unsent messages only
+        Index(
+            "ix_notification_unsent",
+            "next_attempt_at",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+        # also the index for a case's notifications (its leading column)
         UniqueConstraint("case_id", "event_seq", "kind", name="uq_notification_case_event_kind"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
     event_seq: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(32))

@@ -213,7 +213,11 @@ def due_notification_ids(session: Session, now: datetime, limit: int = 50) -> li
     """Pending notifications due at ``now``; PostgreSQL workers skip rows others hold."""
     stmt = (
         select(Notification.id)
-        .where(Notification.status == "pending", Notification.next_attempt_at <= aware(now))
+        .where(
+            Notification.sent_at.is_(None),  # the unsent-queue index
+            Notification.status == "pending",
+            Notification.next_attempt_at <= aware(now),
+        )
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
     )

@@ -1,14 +1,21 @@
 """One workflow serializer, built once; instance state is stored without the spec.
 
 The full SpiffWorkflow serialization embeds the process spec (about half the bytes of a case).
-The spec is stored once per deployed version; a case stores only its instance state,
-compressed, and is restored against the cached live spec objects.
+The spec is stored once per deployed version; a case stores only its instance state, as JSON
+compressed with zlib and a preset dictionary (``state_dictionary_1.txt``: the recurring keys,
+task names and values of serialized cases), and is restored against the cached live spec objects.
+
+zlib records the dictionary's Adler-32 checksum in every stream, so each stored state says
+which dictionary it needs. A dictionary file is never edited: a better one gets a new file and
+is appended to ``_DICTIONARY_FILES``; the last is used for writing, all of them for reading.
+States written without a dictionary (before there was one) still load.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +26,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 
 class _SpecAwareWorkflowConverter(BpmnWorkflowConverter):
-    """Accepts already restored spec objects in place of their dictionaries."""
+    """Instance state only: never converts the spec, and restores against live spec objects."""
+
+    def to_dict(self, workflow):  # type: ignore[no-untyped-def]
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
 
     def from_dict(self, dct):  # type: ignore[no-untyped-def]
         spec = dct.pop("spec")
@@ -42,24 +55,49 @@ _config[BpmnWorkflow] = _SpecAwareWorkflowConverter
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 SERIALIZER_VERSION = SERIALIZER.VERSION
 
+_DICTIONARY_FILES = ("state_dictionary_1.txt",)
+_DICTIONARIES = {
+    zlib.adler32(d): d for d in ((Path(__file__).parent / name).read_bytes() for name in _DICTIONARY_FILES)
+}
+_WRITE_DICTIONARY = (Path(__file__).parent / _DICTIONARY_FILES[-1]).read_bytes()
+_FDICT = 0x20  # zlib header flag: a preset dictionary's checksum follows
 
-def dump_instance(workflow: BpmnWorkflow) -> bytes:
-    """Serialize a workflow's instance state (no spec), compressed."""
+
+def instance_json(workflow: BpmnWorkflow) -> bytes:
+    """A workflow's instance state (no spec) as compact JSON."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True  # the serializer's own switch for JSON-safe output
     try:
         dct = SERIALIZER.to_dict(workflow)
     finally:
         registry._encoder_mode = False
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
-    raw = json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
-    return zlib.compress(raw.encode("utf-8"), 6)
+    return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":")).encode("utf-8")
+
+
+def dump_instance(workflow: BpmnWorkflow) -> bytes:
+    """Serialize a workflow's instance state (no spec), compressed."""
+    compressor = zlib.compressobj(6, zdict=_WRITE_DICTIONARY)
+    return compressor.compress(instance_json(workflow)) + compressor.flush()
+
+
+def _decompress(state: bytes) -> bytes:
+    if len(state) > 6 and state[1] & _FDICT:
+        dictionary = _DICTIONARIES.get(int.from_bytes(state[2:6], "big"))
+        if dictionary is None:
+            raise ValueError("stored workflow state needs a compression dictionary this version does not have")
+        decompressor = zlib.decompressobj(zdict=dictionary)
+        return decompressor.decompress(state) + decompressor.flush()
+    return zlib.decompress(state)
+
+
+def state_dict(state: bytes) -> dict[str, Any]:
+    """The stored instance state as a plain dictionary (for comparisons and inspection)."""
+    return json.loads(_decompress(state))
 
 
 def load_instance(state: bytes, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
     """Restore a workflow from :func:`dump_instance` output against live spec objects."""
-    dct = json.loads(zlib.decompress(state).decode("utf-8"), cls=SERIALIZER.json_decoder_cls)
+    dct = json.loads(_decompress(state).decode("utf-8"), cls=SERIALIZER.json_decoder_cls)
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
     workflow = SERIALIZER.from_dict(dct)

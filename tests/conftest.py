@@ -227,18 +227,15 @@ class CaseDriver:
         return fired
 
     def _commit(self) -> CaseDriver:
-        import json
-        import zlib
-
         from engine.audit import verify_chain
         from engine.cases import restore_workflow
-        from engine.serialization import dump_instance
+        from engine.serialization import dump_instance, state_dict
 
         db.session.commit()
         db.session.refresh(self.case)
         _, workflow = restore_workflow(self.case)
         again = dump_instance(workflow)
-        assert json.loads(zlib.decompress(again)) == json.loads(zlib.decompress(self.case.state))
+        assert state_dict(again) == state_dict(self.case.state)
         assert verify_chain(db.session, self.case) == []
         return self
 

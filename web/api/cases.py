@@ -74,12 +74,18 @@ def get_case_view(reference: str) -> Any:
     return jsonify(answer)
 
 
+EVENT_FIELDS = ("seq", "kind", "actor", "role", "at", "task_id", "task_spec", "payload", "hash")
+
+
 @bp.get("/cases/<reference>/history")
 @doc("Every event of a case, with the hash chain's verdict", response=HistorySchema, tags=("cases",))
 @staff_required()
 def get_history(reference: str) -> Any:
     case = viewable_case(reference, "history")
-    events = audit.case_events(db.session, case)
+    events = [
+        {**{name: getattr(event, name) for name in EVENT_FIELDS}, "prev_hash": prev}
+        for event, prev in audit.chained(audit.case_events(db.session, case))
+    ]
     answer = HistorySchema().dump(
         {"reference": case.reference, "chain_valid": not audit.verify_chain(db.session, case), "events": events}
     )
