@@ -407,10 +407,11 @@ def definition_in_session(session: Session, definition_id: int) -> LoadedDefinit
     known = session.info.setdefault("sibalang.definitions", {})
     loaded = known.get(definition_id)
     if loaded is None:
-        definition = session.get(ProcessDefinition, definition_id)
-        if definition is None:
+        with session.no_autoflush:
+            sha256 = session.scalar(select(ProcessDefinition.sha256).where(ProcessDefinition.id == definition_id))
+        if sha256 is None:
             raise NotFound("Versi prosedur tidak ditemukan")
-        loaded = known[definition_id] = load_definition(definition)
+        loaded = known[definition_id] = definition_by_id(session, definition_id, sha256)
     return loaded
 
 

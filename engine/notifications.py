@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from .audit import take_new_events
 from .clock import aware
 from .inbox import start_data
-from .models import Case, CaseEvent, Notification
+from .models import Case, CaseEvent, Notification, Person
 
 AGENCY = "Dinsos Balangan"
 
@@ -62,8 +62,11 @@ def render_message(kind: str, **context: Any) -> str:
 
 
 def _recipient(session: Session, case: Case) -> str | None:
-    if case.person is not None and case.person.phone:
-        return case.person.phone
+    if case.person_id is not None:
+        with session.no_autoflush:  # one flush per unit of work, at its end
+            phone = session.scalar(select(Person.phone).where(Person.id == case.person_id))
+        if phone:
+            return phone
     complainant = start_data(session, case).get("complainant") or {}
     phone = complainant.get("phone")
     return phone if isinstance(phone, str) and phone else None
