@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .clock import aware
 from .models import Case, CaseEvent
+from .rows import insert_rows
 
 GENESIS_HASH = "0" * 64
 
@@ -70,7 +71,11 @@ def append_event(
     task_spec: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append one event to the case's chain; the case row carries the chain head."""
+    """Append one event to the case's chain; the case row carries the chain head.
+
+    The row is written at once (the case row must exist); the returned object is not in the
+    session. The case's new head (``event_count``, ``last_event_hash``) is written with the case.
+    """
     event = CaseEvent(
         case_id=case.id,
         seq=case.event_count + 1,
@@ -86,9 +91,12 @@ def append_event(
     event.hash = event_hash(case.last_event_hash, _body(case.reference, event))
     case.event_count = event.seq
     case.last_event_hash = event.hash
-    session.add(event)
+    insert_rows(session, CaseEvent, [{name: getattr(event, name) for name in _EVENT_COLUMNS}])
     session.info.setdefault(_NEW_EVENTS, []).append(event)
     return event
+
+
+_EVENT_COLUMNS = ("case_id", "seq", "kind", "actor", "role", "at", "task_id", "task_spec", "payload", "hash")
 
 
 _NEW_EVENTS = "sibalang.new_events"

@@ -26,10 +26,11 @@ from SpiffWorkflow.exceptions import WorkflowException
 # Spiff's own message class: event definitions compare by class, and the parser builds these.
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
@@ -38,6 +39,7 @@ from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNot
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, ProcessDefinition
+from .rows import insert_rows, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -177,22 +179,19 @@ def _reached_end(workflow: BpmnWorkflow) -> Any | None:
     return max(ends, key=lambda t: t.last_state_change) if ends else None
 
 
-def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, now: datetime) -> None:
+def _sync_tasks(
+    session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, now: datetime
+) -> dict[str, Any]:
+    """Make ``human_task`` match the workflow's ready user tasks; return the case's new columns."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    with session.no_autoflush:  # one flush at the end: a single UPDATE of the case row
-        open_rows = session.scalars(
-            select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state.in_(OPEN_STATES))
-        ).all()
-    for row in open_rows:
-        if row.id not in ready and row.state in OPEN_STATES:
-            row.state = "cancelled"
-            row.completed_at = now
-    known = {row.id for row in open_rows}
-    titles = []
+    open_ids = session.connection().execute(_OPEN_TASK_IDS, {"case_id": case.id}).scalars().all()
+    update_tasks(session, [i for i in open_ids if i not in ready], {"state": "cancelled", "completed_at": now})
+    known = set(open_ids)
+    values: dict[str, Any] = {}
+    titles, new_rows = [], []
     for task_id, task in ready.items():
         meta = loaded.tasks.get(task.task_spec.name)
-        title = meta.title if meta else task.task_spec.name
-        titles.append(title)
+        titles.append(meta.title if meta else task.task_spec.name)
         if task_id in known:
             continue
         role = (meta.role if meta else None) or task.task_spec.lane or "operator"
@@ -202,44 +201,56 @@ def _sync_tasks(session: Session, case: Case, loaded: LoadedDefinition, workflow
             due = aware(datetime.fromisoformat(task.data[meta.due_variable]))
         elif meta and meta.sla_days:
             due = datetime.fromisoformat(add_working_days(meta.sla_days, aware(now)))
-        session.add(
-            HumanTask(
-                id=task_id,
-                case_id=case.id,
-                spec_name=task.task_spec.name,
-                role=role,
-                bidang=bidang,
-                state="ready",
-                created_at=now,
-                due_at=due,
-            )
+        new_rows.append(
+            {
+                "id": task_id,
+                "case_id": case.id,
+                "spec_name": task.task_spec.name,
+                "role": role,
+                "bidang": bidang,
+                "state": "ready",
+                "created_at": now,
+                "due_at": due,
+            }
         )
         if bidang:
-            case.bidang = bidang
-    case.current_step = ", ".join(titles)[:200] or None
+            values["bidang"] = bidang
+    insert_rows(session, HumanTask, new_rows)
+    values["current_step"] = ", ".join(titles)[:200] or None
+    return values
+
+
+_OPEN_TASK_IDS = select(HumanTask.__table__.c.id).where(
+    HumanTask.__table__.c.case_id == bindparam("case_id"), HumanTask.__table__.c.completed_at.is_(None)
+)
 
 
 def save_workflow(
     session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
 ) -> None:
-    """Persist a changed workflow: sync tasks, store pruned state, close the case if it ended."""
-    _sync_tasks(session, case, loaded, workflow, now)
+    """Persist a changed workflow: sync tasks, store pruned state, close the case if it ended.
+
+    Writes through :mod:`engine.rows`: the case row once, under its optimistic lock.
+    """
+    values = _sync_tasks(session, case, loaded, workflow, now)
     prune_history(workflow)
-    case.state = dump_instance(workflow)
-    _remember(loaded, case.state, workflow)
-    case.serializer_version = SERIALIZER_VERSION
-    case.next_timer_at = next_timer_at(workflow)
-    case.updated_at = now
+    state = dump_instance(workflow)
+    _remember(loaded, state, workflow)
+    values.update(
+        state=state, serializer_version=SERIALIZER_VERSION, next_timer_at=next_timer_at(workflow), updated_at=now
+    )
     if workflow.completed and case.status == "active":
         end = _reached_end(workflow)
         end_id = end.task_spec.bpmn_id if end else None
         outcome, reason = loaded.outcomes.get(end_id or "", ("completed", ""))
         detail = workflow.data.get("alasan") or (end.data.get("alasan") if end else None)
-        case.status = outcome if outcome in {"completed", "rejected", "expired"} else "completed"
-        case.outcome = end_id
-        case.outcome_reason = f"{reason} {detail}".strip() if detail else reason
-        case.closed_at = now
-        case.next_timer_at = None
+        values.update(
+            status=outcome if outcome in {"completed", "rejected", "expired"} else "completed",
+            outcome=end_id,
+            outcome_reason=f"{reason} {detail}".strip() if detail else reason,
+            closed_at=now,
+            next_timer_at=None,
+        )
         append_event(
             session,
             case,
@@ -247,12 +258,16 @@ def save_workflow(
             actor,
             now,
             role=actor.primary_role,
-            payload={"status": case.status, "end_event": end_id, "reason": case.outcome_reason},
+            payload={"status": values["status"], "end_event": end_id, "reason": values["outcome_reason"]},
         )
+    for key in ("status", "outcome_reason"):  # what the notifications read
+        if key in values:
+            set_committed_value(case, key, values[key])
     from .notifications import on_case_saved  # late import: notifications reads intake, which imports us
 
     on_case_saved(session, case, now)
-    session.flush()
+    values.update(event_count=case.event_count, last_event_hash=case.last_event_hash)
+    update_case(session, case, values)
 
 
 def seed_start_data(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
@@ -400,10 +415,16 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         task.set_data(**submission)
         task.run()
         workflow.do_engine_steps()
-    row.state = "completed"
-    row.claimed_by = row.claimed_by or actor.username
-    row.completed_at = now
-    row.completed_by = actor.username
+    update_tasks(
+        session,
+        [row.id],
+        {
+            "state": "completed",
+            "claimed_by": row.claimed_by or actor.username,
+            "completed_at": now,
+            "completed_by": actor.username,
+        },
+    )
     append_event(
         session,
         case,

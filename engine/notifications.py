@@ -22,6 +22,7 @@ from .audit import take_new_events
 from .clock import aware
 from .inbox import start_data
 from .models import Case, CaseEvent, Notification, Person
+from .rows import insert_rows
 
 AGENCY = "Dinsos Balangan"
 
@@ -75,23 +76,26 @@ def _recipient(session: Session, case: Case) -> str | None:
 def queue_for_case_change(
     session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
 ) -> Notification | None:
-    """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number."""
+    """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number.
+
+    The row is written at once; the returned object is a copy outside the session.
+    """
     recipient = _recipient(session, case)
     if recipient is None:
         return None
-    row = Notification(
-        case_id=case.id,
-        event_seq=event_seq,
-        kind=kind,
-        recipient=recipient,
-        message=render_message(kind, reference=case.reference, **context),
-        status="pending",
-        attempts=0,
-        next_attempt_at=aware(now),
-        created_at=aware(now),
-    )
-    session.add(row)
-    return row
+    values = {
+        "case_id": case.id,
+        "event_seq": event_seq,
+        "kind": kind,
+        "recipient": recipient,
+        "message": render_message(kind, reference=case.reference, **context),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": aware(now),
+        "created_at": aware(now),
+    }
+    insert_rows(session, Notification, [values])
+    return Notification(**values)
 
 
 def _clip(text: Any, limit: int = 300) -> str:
