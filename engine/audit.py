@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .clock import aware
 from .models import Case, CaseEvent
-from .rows import insert_rows
+from .rows import UNSAVED_HEADS, insert_rows, update_case
 
 GENESIS_HASH = "0" * 64
 
@@ -70,11 +71,14 @@ def append_event(
     task_id: str | None = None,
     task_spec: str | None = None,
     payload: dict[str, Any] | None = None,
+    case_values: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append one event to the case's chain; the case row carries the chain head.
 
     The row is written at once (the case row must exist); the returned object is not in the
-    session. The case's new head (``event_count``, ``last_event_hash``) is written with the case.
+    session. With ``case_values`` (columns to set besides), the case row and its new chain head
+    (``event_count``, ``last_event_hash``) are written at once too. Without, the caller must
+    write the case with :func:`engine.rows.update_case` before anything re-reads it.
     """
     event = CaseEvent(
         case_id=case.id,
@@ -89,9 +93,13 @@ def append_event(
         payload=json.loads(canonical_json(payload or {})),
     )
     event.hash = event_hash(case.last_event_hash, _body(case.reference, event))
-    case.event_count = event.seq
-    case.last_event_hash = event.hash
+    set_committed_value(case, "event_count", event.seq)
+    set_committed_value(case, "last_event_hash", event.hash)
     insert_rows(session, CaseEvent, [{name: getattr(event, name) for name in _EVENT_COLUMNS}])
+    if case_values is None:
+        session.info.setdefault(UNSAVED_HEADS, {})[case.id] = case  # the caller writes the case row
+    else:
+        update_case(session, case, case_values)
     session.info.setdefault(_NEW_EVENTS, []).append(event)
     return event
 
@@ -114,6 +122,15 @@ def take_new_events(session: Session, case: Case) -> list[CaseEvent]:
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_new_events(session: Session, *_: Any) -> None:
     session.info.pop(_NEW_EVENTS, None)
+    session.info.pop(UNSAVED_HEADS, None)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _check_chain_heads(session: Session) -> None:
+    """A programming error, not a user's: an event appended without writing its case's head."""
+    unsaved = session.info.get(UNSAVED_HEADS)
+    if unsaved:
+        raise RuntimeError(f"event chain head of case(s) {sorted(unsaved)} not written before commit")
 
 
 def case_events(session: Session, case: Case) -> list[CaseEvent]:

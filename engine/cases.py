@@ -266,7 +266,6 @@ def save_workflow(
     from .notifications import on_case_saved  # late import: notifications reads intake, which imports us
 
     on_case_saved(session, case, now)
-    values.update(event_count=case.event_count, last_event_hash=case.last_event_hash)
     update_case(session, case, values)
 
 
@@ -374,11 +373,18 @@ def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> H
         if row.claimed_by == actor.username:
             return row
         raise TaskAlreadyClaimed(f"Tugas sudah diambil oleh {row.claimed_by}")
-    row.state = "claimed"
-    row.claimed_by = actor.username
-    append_event(session, case, "task_claimed", actor, now, role=row.role, task_id=row.id, task_spec=row.spec_name)
-    case.updated_at = now
-    session.flush()
+    update_tasks(session, [row.id], {"state": "claimed", "claimed_by": actor.username})
+    append_event(
+        session,
+        case,
+        "task_claimed",
+        actor,
+        now,
+        role=row.role,
+        task_id=row.id,
+        task_spec=row.spec_name,
+        case_values={"updated_at": now},
+    )
     return row
 
 
@@ -389,11 +395,18 @@ def release_task(session: Session, task_id: str, actor: Actor, now: datetime) ->
         return row
     if row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas diambil oleh {row.claimed_by}, bukan oleh Anda")
-    row.state = "ready"
-    row.claimed_by = None
-    append_event(session, case, "task_released", actor, now, role=row.role, task_id=row.id, task_spec=row.spec_name)
-    case.updated_at = now
-    session.flush()
+    update_tasks(session, [row.id], {"state": "ready", "claimed_by": None})
+    append_event(
+        session,
+        case,
+        "task_released",
+        actor,
+        now,
+        role=row.role,
+        task_id=row.id,
+        task_spec=row.spec_name,
+        case_values={"updated_at": now},
+    )
     return row
 
 

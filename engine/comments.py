@@ -22,7 +22,4 @@ def add_comment(session: Session, case: Case, actor: Actor, text: str, now: date
     if len(body) > MAX_COMMENT_LENGTH:
         raise InvalidSubmission("Komentar terlalu panjang", {"comment": f"Maksimal {MAX_COMMENT_LENGTH} karakter."})
     locked = lock_case(session, case.id)
-    event = append_event(session, locked, "comment", actor, now, payload={"text": body})
-    locked.updated_at = now
-    session.flush()
-    return event
+    return append_event(session, locked, "comment", actor, now, payload={"text": body}, case_values={"updated_at": now})

@@ -174,9 +174,8 @@ def add_document(
         actor,
         now,
         payload={"document_id": document.id, "kind": kind, "sha256": digest, "mime_type": mime, "size": len(cleaned)},
+        case_values={"updated_at": now},
     )
-    case.updated_at = now
-    session.flush()
     return document
 
 

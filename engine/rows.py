@@ -23,11 +23,17 @@ _CASE = cast(Table, Case.__table__)
 _TASK = cast(Table, HumanTask.__table__)
 
 
+UNSAVED_HEADS = "sibalang.unsaved_chain_heads"
+
+
 def update_case(session: Session, case: Case, values: dict[str, Any]) -> None:
     """UPDATE the case row under its optimistic lock (``lock_version``), as the ORM would.
 
-    Raises StaleDataError when another transaction changed the row since it was read.
+    Also writes the head of its event chain (see ``audit.append_event``). Raises
+    StaleDataError when another transaction changed the row since it was read.
     """
+    (session.info.get(UNSAVED_HEADS) or {}).pop(case.id, None)
+    values = {**values, "event_count": case.event_count, "last_event_hash": case.last_event_hash}
     old = case.lock_version
     result = session.connection().execute(
         update(_CASE).where(_CASE.c.id == case.id, _CASE.c.lock_version == old).values(**values, lock_version=old + 1)
