@@ -46,7 +46,7 @@ def event_hash(prev_hash: str, body: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
-def _body(case_reference: str, event: CaseEvent) -> dict[str, Any]:
+def _body(case_reference: str, event: CaseEvent | NewEvent) -> dict[str, Any]:
     return {
         "case": case_reference,
         "seq": event.seq,
@@ -58,6 +58,22 @@ def _body(case_reference: str, event: CaseEvent) -> dict[str, Any]:
         "task_spec": event.task_spec,
         "payload": event.payload,
     }
+
+
+@dataclass
+class NewEvent:
+    """An event as appended in this unit of work (the row is written at once)."""
+
+    case_id: int
+    seq: int
+    kind: str
+    actor: str
+    role: str | None
+    at: datetime
+    task_id: str | None
+    task_spec: str | None
+    payload: dict[str, Any]
+    hash: str = ""
 
 
 def append_event(
@@ -72,15 +88,16 @@ def append_event(
     task_spec: str | None = None,
     payload: dict[str, Any] | None = None,
     case_values: dict[str, Any] | None = None,
-) -> CaseEvent:
+) -> NewEvent:
     """Append one event to the case's chain; the case row carries the chain head.
 
-    The row is written at once (the case row must exist); the returned object is not in the
-    session. With ``case_values`` (columns to set besides), the case row and its new chain head
-    (``event_count``, ``last_event_hash``) are written at once too. Without, the caller must
-    write the case with :func:`engine.rows.update_case` before anything re-reads it.
+    The row is written at once (the case row must exist). With ``case_values`` (columns to set
+    besides), the case row and its new chain head (``event_count``, ``last_event_hash``) are
+    written at once too. Without, the caller must write the case with
+    :func:`engine.rows.update_case` before anything re-reads it.
     """
-    event = CaseEvent(
+    payload_text = canonical_json(payload or {})
+    event = NewEvent(
         case_id=case.id,
         seq=case.event_count + 1,
         kind=kind,
@@ -89,10 +106,12 @@ def append_event(
         at=aware(now),
         task_id=task_id,
         task_spec=task_spec,
-        # round-trip through JSON so the hash covers exactly what the database returns
-        payload=json.loads(canonical_json(payload or {})),
+        # stored as parsed back from its canonical text: the hash covers what the database returns
+        payload=json.loads(payload_text),
     )
-    event.hash = event_hash(case.last_event_hash, _body(case.reference, event))
+    event.hash = hashlib.sha256(
+        (case.last_event_hash + _body_text(case.reference, event, payload_text)).encode()
+    ).hexdigest()
     set_committed_value(case, "event_count", event.seq)
     set_committed_value(case, "last_event_hash", event.hash)
     insert_rows(session, CaseEvent, [{name: getattr(event, name) for name in _EVENT_COLUMNS}])
@@ -104,13 +123,22 @@ def append_event(
     return event
 
 
+def _body_text(case_reference: str, event: NewEvent, payload_text: str) -> str:
+    """``canonical_json(_body(...))`` with the payload's canonical text spliced in, not redone."""
+    body = _body(case_reference, event)
+    del body["payload"]  # keys sort as: actor at case kind | payload | role seq task_id task_spec
+    head = {k: body[k] for k in ("actor", "at", "case", "kind")}
+    tail = {k: body[k] for k in ("role", "seq", "task_id", "task_spec")}
+    return f'{canonical_json(head)[:-1]},"payload":{payload_text},{canonical_json(tail)[1:]}'
+
+
 _EVENT_COLUMNS = ("case_id", "seq", "kind", "actor", "role", "at", "task_id", "task_spec", "payload", "hash")
 
 
 _NEW_EVENTS = "sibalang.new_events"
 
 
-def take_new_events(session: Session, case: Case) -> list[CaseEvent]:
+def take_new_events(session: Session, case: Case) -> list[NewEvent]:
     """The events appended to ``case`` in this unit of work not taken yet (for notifications)."""
     pending = session.info.get(_NEW_EVENTS) or []
     mine = [e for e in pending if e.case_id == case.id]

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -26,7 +26,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 # Spiff's own message class: event definitions compare by class, and the parser builds these.
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
-from .definitions import LoadedDefinition, definition_by_id, get_definition, load_definition
+from .definitions import LoadedDefinition, definition_by_id, latest_version, load_definition
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
@@ -71,16 +71,20 @@ def check_tracking_code(case: Case, code: str | None) -> bool:
 
 
 def next_counter(session: Session, name: str) -> int:
-    """Increment a named gap-free counter under a row lock."""
+    """Increment a named gap-free counter: one upsert, which holds the row's lock until commit."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-    counter = session.scalars(
-        select(Counter).where(Counter.name == name).with_for_update().execution_options(populate_existing=True)
-    ).one()
-    counter.value += 1
-    session.flush()
-    return counter.value
+    stmt = _COUNTER_UPSERT.get(dialect)
+    if stmt is None:
+        table = cast(Table, Counter.__table__)
+        base = insert(table).values(name=bindparam("name"), value=1)
+        stmt = _COUNTER_UPSERT[dialect] = base.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"value": table.c.value + 1}
+        ).returning(table.c.value)
+    return int(session.connection().execute(stmt, {"name": name}).scalar_one())
+
+
+_COUNTER_UPSERT: dict[str, Any] = {}
 
 
 def _new_reference(session: Session, key: str, now: datetime) -> str:
@@ -287,15 +291,15 @@ def start_case(
     now: datetime,
 ) -> tuple[Case, str]:
     """Start a case on the latest version of procedure ``key``; return it and its tracking code."""
-    definition = get_definition(session, key)
-    loaded = load_definition(definition)
+    definition_id, sha256 = latest_version(session, key)
+    loaded = definition_by_id(session, definition_id, sha256)
     reference = _new_reference(session, key, now)
     tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
     case = Case(
         reference=reference,
         tracking_code_hash=hash_tracking_code(reference, tracking_code),
-        definition_id=definition.id,
+        definition_id=definition_id,
         kind=key,
         status="active",
         service=summary.service,
@@ -311,7 +315,6 @@ def start_case(
         created_at=now,
         updated_at=now,
     )
-    case.definition = definition
     session.add(case)
     session.flush()
     with frozen_at(now):
@@ -323,7 +326,7 @@ def start_case(
         "case_started",
         actor,
         now,
-        payload={"definition": key, "version": definition.version, "data": data},
+        payload={"definition": key, "version": loaded.version, "data": data},
     )
     save_workflow(session, case, loaded, workflow, actor, now)
     return case, tracking_code
@@ -343,19 +346,22 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
     return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
 
 
+_LOCK_TASK = (
+    select(HumanTask, Case, ProcessDefinition.sha256)
+    .join(Case, HumanTask.case_id == Case.id)
+    .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case, str]:
     """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait).
 
     Also returns the digest of the case's procedure version, which finds it in the cache.
     """
-    found = session.execute(
-        select(HumanTask, Case, ProcessDefinition.sha256)
-        .join(Case, HumanTask.case_id == Case.id)
-        .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
-        .where(HumanTask.id == _checked_id(task_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    found = session.execute(_LOCK_TASK, {"task_id": _checked_id(task_id)}).first()
     if found is None:
         raise NotFound("Tugas tidak ditemukan")
     row, case, sha256 = found

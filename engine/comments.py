@@ -6,15 +6,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .audit import Actor, append_event
+from .audit import Actor, NewEvent, append_event
 from .cases import lock_case
 from .errors import InvalidSubmission
-from .models import Case, CaseEvent
+from .models import Case
 
 MAX_COMMENT_LENGTH = 2000
 
 
-def add_comment(session: Session, case: Case, actor: Actor, text: str, now: datetime) -> CaseEvent:
+def add_comment(session: Session, case: Case, actor: Actor, text: str, now: datetime) -> NewEvent:
     """Append an internal comment to ``case``. Raises InvalidSubmission, NotFound."""
     body = (text or "").strip()
     if not body:

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
@@ -283,6 +283,22 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     ).first()
 
 
+def latest_version(session: Session, key: str) -> tuple[int, str]:
+    """Id and digest of the newest version of procedure ``key`` (enough to find it cached)."""
+    found = session.execute(_LATEST_VERSION, {"key": key}).first()
+    if found is None:
+        raise NotFound(f"Prosedur '{key}' belum dipasang")
+    return found[0], found[1]
+
+
+_LATEST_VERSION = (
+    select(ProcessDefinition.id, ProcessDefinition.sha256)
+    .where(ProcessDefinition.key == bindparam("key"))
+    .order_by(ProcessDefinition.version.desc())
+    .limit(1)
+)
+
+
 def _known_files(session: Session) -> dict[str, str]:
     latest = (
         select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
@@ -413,15 +429,3 @@ def definition_in_session(session: Session, definition_id: int) -> LoadedDefinit
             raise NotFound("Versi prosedur tidak ditemukan")
         loaded = known[definition_id] = definition_by_id(session, definition_id, sha256)
     return loaded
-
-
-def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
-    if version is None:
-        definition = latest_definition(session, key)
-    else:
-        definition = session.scalars(
-            select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
-        ).first()
-    if definition is None:
-        raise NotFound(f"Prosedur '{key}' belum dipasang")
-    return definition

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from .audit import take_new_events
+from .audit import NewEvent, take_new_events
 from .clock import aware
 from .inbox import start_data
-from .models import Case, CaseEvent, Notification, Person
+from .models import Case, Notification, Person
 from .rows import insert_rows
 
 AGENCY = "Dinsos Balangan"
@@ -62,10 +62,12 @@ def render_message(kind: str, **context: Any) -> str:
     return TEMPLATES[kind].format(agency=AGENCY, **context)
 
 
+_PHONE = select(Person.phone).where(Person.id == bindparam("person_id"))
+
+
 def _recipient(session: Session, case: Case) -> str | None:
     if case.person_id is not None:
-        with session.no_autoflush:  # one flush per unit of work, at its end
-            phone = session.scalar(select(Person.phone).where(Person.id == case.person_id))
+        phone = session.connection().execute(_PHONE, {"person_id": case.person_id}).scalar()
         if phone:
             return phone
     complainant = start_data(session, case).get("complainant") or {}
@@ -103,7 +105,7 @@ def _clip(text: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _kinds_for_event(case: Case, event: CaseEvent) -> list[tuple[str, dict[str, Any]]]:
+def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, Any]]]:
     """Which messages one audit event calls for, with their template context."""
     from .intake import DOCUMENT_KINDS  # late import: intake imports cases, which imports us
 

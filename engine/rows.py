@@ -4,14 +4,15 @@ The unit of work's bookkeeping (change tracking, dependency sorting, a flush per
 several times what the SQL does for the few rows a step of a case touches. These helpers write
 with single Core statements on the session's connection, inside the session's transaction,
 and set the written values on any ORM object of that row as its committed state, so the
-session neither writes them again nor shows stale values.
+session neither writes them again nor shows stale values. Statements are built once per set
+of columns and reused, so each call only binds parameters.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,9 +22,34 @@ from .models import Case, CaseEvent, HumanTask, Notification
 
 _CASE = cast(Table, Case.__table__)
 _TASK = cast(Table, HumanTask.__table__)
-
+_INSERTS = {model: insert(cast(Table, model.__table__)) for model in (HumanTask, CaseEvent, Notification)}
+_statements: dict[tuple[str, frozenset[str]], Any] = {}
 
 UNSAVED_HEADS = "sibalang.unsaved_chain_heads"
+
+
+def _case_update(columns: frozenset[str]) -> Any:
+    stmt = _statements.get(("case", columns))
+    if stmt is None:
+        stmt = (
+            update(_CASE)
+            .where(_CASE.c.id == bindparam("w_id"), _CASE.c.lock_version == bindparam("w_version"))
+            .values({name: bindparam(f"v_{name}", type_=_CASE.c[name].type) for name in columns})
+        )
+        _statements["case", columns] = stmt
+    return stmt
+
+
+def _task_update(columns: frozenset[str]) -> Any:
+    stmt = _statements.get(("task", columns))
+    if stmt is None:
+        stmt = (
+            update(_TASK)
+            .where(_TASK.c.id == bindparam("w_id"))
+            .values({name: bindparam(f"v_{name}", type_=_TASK.c[name].type) for name in columns})
+        )
+        _statements["task", columns] = stmt
+    return stmt
 
 
 def update_case(session: Session, case: Case, values: dict[str, Any]) -> None:
@@ -33,23 +59,29 @@ def update_case(session: Session, case: Case, values: dict[str, Any]) -> None:
     StaleDataError when another transaction changed the row since it was read.
     """
     (session.info.get(UNSAVED_HEADS) or {}).pop(case.id, None)
-    values = {**values, "event_count": case.event_count, "last_event_hash": case.last_event_hash}
     old = case.lock_version
-    result = session.connection().execute(
-        update(_CASE).where(_CASE.c.id == case.id, _CASE.c.lock_version == old).values(**values, lock_version=old + 1)
-    )
+    values = {
+        **values,
+        "event_count": case.event_count,
+        "last_event_hash": case.last_event_hash,
+        "lock_version": old + 1,
+    }
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(w_id=case.id, w_version=old)
+    result = session.connection().execute(_case_update(frozenset(values)), params)
     if result.rowcount != 1:
         raise StaleDataError(f"case {case.reference} was changed by another transaction")
     for key, value in values.items():
         set_committed_value(case, key, value)
-    set_committed_value(case, "lock_version", old + 1)
 
 
 def update_tasks(session: Session, task_ids: list[str], values: dict[str, Any]) -> None:
     """UPDATE ``human_task`` rows by id, and the session's objects for them."""
     if not task_ids:
         return
-    session.connection().execute(update(_TASK).where(_TASK.c.id.in_(task_ids)).values(**values))
+    params = {f"v_{name}": value for name, value in values.items()}
+    rows = [{**params, "w_id": task_id} for task_id in task_ids]
+    session.connection().execute(_task_update(frozenset(values)), rows[0] if len(rows) == 1 else rows)
     for task_id in task_ids:
         row = session.identity_map.get(identity_key(HumanTask, task_id))
         if row is not None:
@@ -62,4 +94,4 @@ def insert_rows(
 ) -> None:
     """INSERT rows of ``model`` (one statement; several rows as one executemany)."""
     if rows:
-        session.connection().execute(insert(cast(Table, model.__table__)), rows)
+        session.connection().execute(_INSERTS[model], rows)

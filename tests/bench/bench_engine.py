@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -97,8 +99,13 @@ def main() -> None:
             now[0] += timedelta(seconds=1)
             return now[0]
 
-        def open_task(case_id: int) -> HumanTask:
-            return db.session.query(HumanTask).filter_by(case_id=case_id, state="ready").one()
+        ready = select(HumanTask.id, HumanTask.role).where(
+            HumanTask.case_id == bindparam("case_id"), HumanTask.state == "ready"
+        )
+
+        def open_task(case_id: int) -> Any:
+            """What a worker does between steps: find the case's ready task (one indexed read)."""
+            return db.session.connection().execute(ready, {"case_id": case_id}).one()
 
         def engine_case() -> Any:
             case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
