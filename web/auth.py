@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request
 from flask_login import UserMixin, current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.audit import Actor
 from engine.clock import utcnow
@@ -93,13 +93,16 @@ def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
     return token, expires
 
 
+_TOKEN_USER = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.expires_at > bindparam("now"), User.active.is_(True))
+)
+
+
 def _user_from_token(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    return db.session.scalars(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest, ApiToken.expires_at > utcnow(), User.active.is_(True))
-    ).first()
+    return db.session.scalars(_TOKEN_USER, {"digest": digest, "now": utcnow()}).first()
 
 
 def current_staff() -> User | None:
