@@ -34,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
-from .definitions import LoadedDefinition, definition_by_id, latest_version, load_definition
+from .definitions import LoadedDefinition, definition_by_id, definition_in_session, latest_version, load_definition
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
@@ -424,7 +424,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
     row, case, sha256 = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
-    loaded = definition_by_id(session, case.definition_id, sha256)
+    loaded = definition_in_session(session, case.definition_id, sha256)
     submission = validate_submission(loaded.form_schema(row.spec_name), data)
     loaded, workflow = restore_workflow(case, for_update=True, loaded=loaded)
     task = workflow.get_task_from_id(UUID(row.id))

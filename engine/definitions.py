@@ -421,12 +421,13 @@ def definition_by_id(session: Session, definition_id: int, sha256: str) -> Loade
 _DIGEST = select(ProcessDefinition.sha256).where(ProcessDefinition.id == bindparam("id"))
 
 
-def definition_in_session(session: Session, definition_id: int) -> LoadedDefinition:
-    """A procedure version by id, looked up once per session (a page of tasks costs one query)."""
+def definition_in_session(session: Session, definition_id: int, sha256: str | None = None) -> LoadedDefinition:
+    """A procedure version by id, looked up once per session; no query when ``sha256`` is given."""
     known = session.info.setdefault("sibalang.definitions", {})
     loaded = known.get(definition_id)
     if loaded is None:
-        sha256 = session.connection().execute(_DIGEST, {"id": definition_id}).scalar()
+        if sha256 is None:
+            sha256 = session.connection().execute(_DIGEST, {"id": definition_id}).scalar()
         if sha256 is None:
             raise NotFound("Versi prosedur tidak ditemukan")
         loaded = known[definition_id] = definition_by_id(session, definition_id, sha256)

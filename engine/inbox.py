@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from . import regions
 from .audit import Actor
 from .clock import aware
-from .models import AccessLog, Case, CaseEvent, HumanTask, Person
+from .definitions import definition_in_session
+from .models import AccessLog, Case, CaseEvent, HumanTask, Person, ProcessDefinition
 from .validation import mask_nik
 
 SORTS = {
@@ -83,13 +84,16 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -
     column = SORTS.get(flt.sort, HumanTask.created_at)
     order = column.desc() if flt.descending else column.asc()
     result = session.execute(
-        stmt.add_columns(func.count().over().label("total"))
+        stmt.add_columns(func.count().over().label("total"), ProcessDefinition.sha256)
+        .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
         .options(joinedload(HumanTask.case).joinedload(Case.person))
         .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
         .limit(flt.per_page)
         .offset((flt.page - 1) * flt.per_page)
     ).all()
     if result:
+        for r in result:  # the page's procedure versions, for titles without another query
+            definition_in_session(session, r[0].case.definition_id, r[2])
         return [r[0] for r in result], int(result[0][1])
     if flt.page == 1:
         return [], 0
@@ -169,10 +173,23 @@ def task_item(row: HumanTask, now: datetime) -> dict[str, Any]:
         "overdue": row.due_at is not None and aware(row.due_at) < aware(now) and row.state in ("ready", "claimed"),
         "service": case.service,
         "applicant_name": case.applicant_name,
-        "nik_masked": mask_nik(case.person.nik) if case.person else None,
+        "nik_masked": _masked_nik(row, case),
         "kecamatan": kecamatan.name if kecamatan else None,
         "desa": village.name if village else None,
     }
+
+
+_NIK = select(Person.nik).where(Person.id == bindparam("person_id"))
+
+
+def _masked_nik(row: HumanTask, case: Case) -> str | None:
+    if case.person_id is None:
+        return None
+    if "person" in case.__dict__:  # loaded with the list
+        return mask_nik(case.person.nik) if case.person else None
+    session = object_session(row)
+    nik = session.connection().execute(_NIK, {"person_id": case.person_id}).scalar() if session else None
+    return mask_nik(nik) if nik else None
 
 
 STATUS_TEXT = {

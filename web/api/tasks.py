@@ -21,6 +21,9 @@ from . import bp, doc, json_body, load
 from .schemas import CompleteTaskSchema, TaskDetailSchema, TaskItemSchema, TaskListSchema
 
 _complete = CompleteTaskSchema()
+_item = TaskItemSchema()
+_items = TaskItemSchema(many=True)
+_detail = TaskDetailSchema()
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -79,7 +82,7 @@ def get_tasks() -> Any:
     rows, total = list_tasks(db.session, current_actor(), flt, now)
     return jsonify(
         {
-            "items": TaskItemSchema(many=True).dump([task_item(r, now) for r in rows]),
+            "items": _items.dump([task_item(r, now) for r in rows]),
             "total": total,
             "page": flt.page,
             "per_page": flt.per_page,
@@ -128,7 +131,7 @@ def task_detail(row: HumanTask) -> dict[str, Any]:
 @staff_required()
 def get_task(task_id: str) -> Any:
     row = visible_task(task_id)
-    return jsonify(TaskDetailSchema().dump(task_detail(row)))
+    return jsonify(_detail.dump(task_detail(row)))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -137,7 +140,7 @@ def get_task(task_id: str) -> Any:
 def claim(task_id: str) -> Any:
     row = case_ops.claim_task(db.session, task_id, current_actor(), utcnow())
     db.session.commit()
-    return jsonify(TaskItemSchema().dump(task_item(row, utcnow())))
+    return jsonify(_item.dump(task_item(row, utcnow())))
 
 
 @bp.post("/tasks/<task_id>/release")
@@ -146,7 +149,7 @@ def claim(task_id: str) -> Any:
 def release(task_id: str) -> Any:
     row = case_ops.release_task(db.session, task_id, current_actor(), utcnow())
     db.session.commit()
-    return jsonify(TaskItemSchema().dump(task_item(row, utcnow())))
+    return jsonify(_item.dump(task_item(row, utcnow())))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -155,5 +158,6 @@ def release(task_id: str) -> Any:
 def complete(task_id: str) -> Any:
     body = load(_complete, json_body())
     row = case_ops.complete_task(db.session, task_id, current_actor(), body["data"], utcnow())
+    answer = _item.dump(task_item(row, utcnow()))  # while its case is at hand
     db.session.commit()
-    return jsonify(TaskItemSchema().dump(task_item(row, utcnow())))
+    return jsonify(answer)
