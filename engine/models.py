@@ -358,7 +358,10 @@ class Notification(Base):
     event_seq: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text)
+    # The text is rendered from ``kind``'s template when sent; ``context`` holds the case-specific
+    # parts. ``message`` is set only for text that no template makes (and rows queued before).
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -85,12 +85,14 @@ def queue_for_case_change(
     recipient = _recipient(session, case)
     if recipient is None:
         return None
+    render_message(kind, reference=case.reference, **context)  # fails here, not when sending
     values = {
         "case_id": case.id,
         "event_seq": event_seq,
         "kind": kind,
         "recipient": recipient,
-        "message": render_message(kind, reference=case.reference, **context),
+        "context": context or None,
+        "message": None,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": aware(now),
@@ -98,6 +100,17 @@ def queue_for_case_change(
     }
     insert_rows(session, Notification, [values])
     return Notification(**values)
+
+
+def message_of(session: Session, row: Notification) -> str:
+    """The text of a queued notification: its template filled in, or the text stored with it."""
+    if row.message is not None or row.case_id is None:
+        return row.message or ""
+    reference = session.connection().execute(_REFERENCE, {"case_id": row.case_id}).scalar_one()
+    return render_message(row.kind, reference=reference, **(row.context or {}))
+
+
+_REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
 
 
 def _clip(text: Any, limit: int = 300) -> str:
@@ -246,7 +259,7 @@ def deliver_notification(
     row.attempts += 1
     row.channel = channel.name
     try:
-        channel.send(row.recipient, row.message)
+        channel.send(row.recipient, message_of(session, row))
     except DeliveryError as exc:
         row.last_error = str(exc)[:1000]
         if row.attempts >= policy.max_attempts:

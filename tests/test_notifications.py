@@ -21,6 +21,7 @@ from engine.notifications import (
     RetryPolicy,
     deliver_notification,
     due_notification_ids,
+    message_of,
     render_message,
 )
 from web.extensions import db
@@ -28,7 +29,7 @@ from web.extensions import db
 
 def messages(case: Any) -> list[tuple[str, str]]:
     rows = db.session.scalars(select(Notification).where(Notification.case_id == case.id).order_by(Notification.id))
-    return [(n.kind, n.message) for n in rows]
+    return [(n.kind, message_of(db.session, n)) for n in rows]
 
 
 def kinds(case: Any) -> list[str]:
