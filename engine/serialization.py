@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -63,6 +65,18 @@ _WRITE_DICTIONARY = (Path(__file__).parent / _DICTIONARY_FILES[-1]).read_bytes()
 _FDICT = 0x20  # zlib header flag: a preset dictionary's checksum follows
 
 
+def _leftover(obj: Any) -> Any:
+    """What the serializer's own JSON encoder does with values its converters left (orjson hook)."""
+    typename = SERIALIZER.registry.typenames.get(type(obj))
+    if typename is not None:
+        return SERIALIZER.registry.convert_to_dict[typename](obj)
+    if callable(obj) or isinstance(obj, ModuleType):
+        return None
+    if isinstance(obj, set | frozenset):
+        return list(obj)
+    raise TypeError(f"cannot store a {type(obj).__name__} in workflow data")
+
+
 def instance_json(workflow: BpmnWorkflow) -> bytes:
     """A workflow's instance state (no spec) as compact JSON."""
     registry = SERIALIZER.registry
@@ -71,7 +85,11 @@ def instance_json(workflow: BpmnWorkflow) -> bytes:
         dct = SERIALIZER.to_dict(workflow)
     finally:
         registry._encoder_mode = False
-    return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":")).encode("utf-8")
+    try:
+        # datetimes go through the hook, as with the standard encoder, to be restored as datetimes
+        return orjson.dumps(dct, default=_leftover, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:  # e.g. a key that is not a string: the standard encoder copes
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":")).encode("utf-8")
 
 
 def dump_instance(workflow: BpmnWorkflow) -> bytes:
@@ -92,12 +110,12 @@ def _decompress(state: bytes) -> bytes:
 
 def state_dict(state: bytes) -> dict[str, Any]:
     """The stored instance state as a plain dictionary (for comparisons and inspection)."""
-    return json.loads(_decompress(state))
+    return orjson.loads(_decompress(state))
 
 
 def load_instance(state: bytes, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
     """Restore a workflow from :func:`dump_instance` output against live spec objects."""
-    dct = json.loads(_decompress(state).decode("utf-8"), cls=SERIALIZER.json_decoder_cls)
+    dct = orjson.loads(_decompress(state))
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
     workflow = SERIALIZER.from_dict(dct)
