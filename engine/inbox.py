@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, joinedload, object_session
+from sqlalchemy.orm import Session, object_session
 
 from . import regions
 from .audit import Actor
@@ -48,8 +48,14 @@ def _visible(actor: Actor) -> Any:
     return or_(*clauses) if clauses else HumanTask.id.is_(None)
 
 
-def task_query(actor: Actor, flt: TaskFilter, now: datetime) -> Any:
-    stmt = select(HumanTask).join(Case, HumanTask.case_id == Case.id).outerjoin(Person, Case.person_id == Person.id)
+def task_query(actor: Actor, flt: TaskFilter, now: datetime, *columns: Any) -> Any:
+    """The actor's open tasks matching ``flt``, selecting ``columns`` (default: the task ids)."""
+    stmt = (
+        select(*(columns or (HumanTask.id,)))
+        .select_from(HumanTask)
+        .join(Case, HumanTask.case_id == Case.id)
+        .outerjoin(Person, Case.person_id == Person.id)
+    )
     stmt = stmt.where(_visible(actor), HumanTask.completed_at.is_(None))  # the open-task index
     if flt.queue == "mine":
         stmt = stmt.where(HumanTask.state == "claimed", HumanTask.claimed_by == actor.username)
@@ -78,26 +84,46 @@ def task_query(actor: Actor, flt: TaskFilter, now: datetime) -> Any:
     return stmt
 
 
-def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[HumanTask], int]:
-    """One page of tasks and the total, in one query (the total rides along as a window count)."""
-    stmt = task_query(actor, flt, now)
+# What an inbox row shows, read in the list's one query (no ORM objects are built for a page).
+_ITEM_COLUMNS = (
+    HumanTask.id,
+    HumanTask.spec_name,
+    HumanTask.role,
+    HumanTask.bidang,
+    HumanTask.state,
+    HumanTask.claimed_by,
+    HumanTask.created_at,
+    HumanTask.due_at,
+    Case.reference,
+    Case.service,
+    Case.applicant_name,
+    Case.village_code,
+    Case.definition_id,
+    Person.nik,
+    ProcessDefinition.sha256,
+)
+
+
+def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[dict[str, Any]], int]:
+    """One page of task items (see :func:`task_item`) and the total, in one query (a window count)."""
     column = SORTS.get(flt.sort, HumanTask.created_at)
     order = column.desc() if flt.descending else column.asc()
+    stmt = task_query(actor, flt, now, *_ITEM_COLUMNS, func.count().over().label("total"))
     result = session.execute(
-        stmt.add_columns(func.count().over().label("total"), ProcessDefinition.sha256)
-        .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
-        .options(joinedload(HumanTask.case).joinedload(Case.person))
+        stmt.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
         .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
         .limit(flt.per_page)
         .offset((flt.page - 1) * flt.per_page)
     ).all()
     if result:
-        for r in result:  # the page's procedure versions, for titles without another query
-            definition_in_session(session, r[0].case.definition_id, r[2])
-        return [r[0] for r in result], int(result[0][1])
+        items = []
+        for r in result:
+            meta = definition_in_session(session, r.definition_id, r.sha256).tasks.get(r.spec_name)
+            items.append(_item(r, r, meta.title if meta else r.spec_name, r.nik, now))
+        return items, int(result[0].total)
     if flt.page == 1:
         return [], 0
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(task_query(actor, flt, now).subquery())) or 0
     return [], total
 
 
@@ -109,8 +135,8 @@ def count_queues(session: Session, actor: Actor, now: datetime) -> dict[str, int
     return counts
 
 
-def next_task(session: Session, actor: Actor, now: datetime) -> HumanTask | None:
-    """The oldest unclaimed task the actor may do."""
+def next_task(session: Session, actor: Actor, now: datetime) -> str | None:
+    """The id of the oldest unclaimed task the actor may do."""
     stmt = task_query(actor, TaskFilter(queue="available"), now)
     return session.scalars(stmt.order_by(HumanTask.created_at, HumanTask.id).limit(1)).first()
 
@@ -156,24 +182,28 @@ def start_data(session: Session, case: Case) -> dict[str, Any]:
 
 
 def task_item(row: HumanTask, now: datetime) -> dict[str, Any]:
-    case = row.case
+    """A task as lists and answers show it."""
+    return _item(row, row.case, row.title, _nik(row, row.case), now)
+
+
+def _item(task: Any, case: Any, title: str, nik: str | None, now: datetime) -> dict[str, Any]:
     village = regions.village(case.village_code) if case.village_code else None
     kecamatan = regions.kecamatan_of(case.village_code) if case.village_code else None
     return {
-        "id": row.id,
+        "id": task.id,
         "case_reference": case.reference,
-        "name": row.spec_name,
-        "title": row.title,
-        "role": row.role,
-        "bidang": row.bidang,
-        "state": row.state,
-        "claimed_by": row.claimed_by,
-        "created_at": row.created_at,
-        "due_at": row.due_at,
-        "overdue": row.due_at is not None and aware(row.due_at) < aware(now) and row.state in ("ready", "claimed"),
+        "name": task.spec_name,
+        "title": title,
+        "role": task.role,
+        "bidang": task.bidang,
+        "state": task.state,
+        "claimed_by": task.claimed_by,
+        "created_at": task.created_at,
+        "due_at": task.due_at,
+        "overdue": task.due_at is not None and aware(task.due_at) < aware(now) and task.state in ("ready", "claimed"),
         "service": case.service,
         "applicant_name": case.applicant_name,
-        "nik_masked": _masked_nik(row, case),
+        "nik_masked": mask_nik(nik) if nik else None,
         "kecamatan": kecamatan.name if kecamatan else None,
         "desa": village.name if village else None,
     }
@@ -182,14 +212,13 @@ def task_item(row: HumanTask, now: datetime) -> dict[str, Any]:
 _NIK = select(Person.nik).where(Person.id == bindparam("person_id"))
 
 
-def _masked_nik(row: HumanTask, case: Case) -> str | None:
+def _nik(row: HumanTask, case: Case) -> str | None:
     if case.person_id is None:
         return None
-    if "person" in case.__dict__:  # loaded with the list
-        return mask_nik(case.person.nik) if case.person else None
+    if "person" in case.__dict__:  # already loaded
+        return case.person.nik if case.person else None
     session = object_session(row)
-    nik = session.connection().execute(_NIK, {"person_id": case.person_id}).scalar() if session else None
-    return mask_nik(nik) if nik else None
+    return session.connection().execute(_NIK, {"person_id": case.person_id}).scalar() if session else None
 
 
 STATUS_TEXT = {

@@ -79,10 +79,10 @@ def task_filter_from_args() -> TaskFilter:
 def get_tasks() -> Any:
     flt = task_filter_from_args()
     now = utcnow()
-    rows, total = list_tasks(db.session, current_actor(), flt, now)
+    items, total = list_tasks(db.session, current_actor(), flt, now)
     return jsonify(
         {
-            "items": _items.dump([task_item(r, now) for r in rows]),
+            "items": _items.dump(items),
             "total": total,
             "page": flt.page,
             "per_page": flt.per_page,

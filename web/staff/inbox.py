@@ -13,7 +13,7 @@ from engine import regions
 from engine.clock import utcnow
 from engine.definitions import latest_definition, load_definition
 from engine.errors import Conflict
-from engine.inbox import TaskFilter, count_queues, list_tasks, next_task, task_item
+from engine.inbox import TaskFilter, count_queues, list_tasks, next_task
 from engine.intake import COMPLAINT_CATEGORIES, SERVICES
 from engine.models import ProcessDefinition
 
@@ -91,10 +91,10 @@ def _url(values: dict[str, str], **changes: Any) -> str:
 def inbox() -> Any:
     values = _filters()
     actor, now = current_actor(), utcnow()
-    rows, total = list_tasks(db.session, actor, _task_filter(values), now)
+    items, total = list_tasks(db.session, actor, _task_filter(values), now)
     context = {
         "values": values,
-        "items": [task_item(row, now) for row in rows],
+        "items": items,
         "total": total,
         "pages": max(1, math.ceil(total / PER_PAGE)),
         "counts": count_queues(db.session, actor, now),
@@ -119,17 +119,17 @@ def take_next() -> Any:
     """Claim the oldest task I may do; a few tries in case a colleague is quicker."""
     actor = current_actor()
     for _attempt in range(3):
-        row = next_task(db.session, actor, utcnow())
-        if row is None:
+        task_id = next_task(db.session, actor, utcnow())
+        if task_id is None:
             flash(_("Tidak ada tugas yang tersedia untuk peran Anda saat ini."), "info")
             return redirect(url_for("staff.inbox"))
         try:
-            case_ops.claim_task(db.session, row.id, actor, utcnow())
+            case_ops.claim_task(db.session, task_id, actor, utcnow())
             db.session.commit()
         except Conflict:
             db.session.rollback()
             continue
-        return redirect(url_for("staff.task", task_id=row.id))
+        return redirect(url_for("staff.task", task_id=task_id))
     current_app.logger.info("take-next gave up after repeated conflicts")
     flash(_("Tugas sedang diperebutkan; silakan coba lagi."), "error")
     return redirect(url_for("staff.inbox"))
