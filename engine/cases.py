@@ -372,6 +372,37 @@ def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[Hum
     return row, case, sha256
 
 
+def _record_task_change(
+    session: Session,
+    row: HumanTask,
+    case: Case,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    values: dict[str, Any],
+    *,
+    payload: dict[str, Any] | None = None,
+    write_case: bool = True,
+) -> None:
+    """Set ``values`` on the task row and record event ``kind`` for it in the case's chain.
+
+    ``write_case=False`` when the caller writes the case row next (``save_workflow``).
+    """
+    update_tasks(session, [row.id], values)
+    append_event(
+        session,
+        case,
+        kind,
+        actor,
+        now,
+        role=row.role,
+        task_id=row.id,
+        task_spec=row.spec_name,
+        payload=payload,
+        case_values={"updated_at": now} if write_case else None,
+    )
+
+
 def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Claim a task for ``actor``. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed."""
     row, case, _ = _locked_open_task(session, task_id, actor)
@@ -379,17 +410,8 @@ def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> H
         if row.claimed_by == actor.username:
             return row
         raise TaskAlreadyClaimed(f"Tugas sudah diambil oleh {row.claimed_by}")
-    update_tasks(session, [row.id], {"state": "claimed", "claimed_by": actor.username})
-    append_event(
-        session,
-        case,
-        "task_claimed",
-        actor,
-        now,
-        role=row.role,
-        task_id=row.id,
-        task_spec=row.spec_name,
-        case_values={"updated_at": now},
+    _record_task_change(
+        session, row, case, "task_claimed", actor, now, {"state": "claimed", "claimed_by": actor.username}
     )
     return row
 
@@ -401,18 +423,7 @@ def release_task(session: Session, task_id: str, actor: Actor, now: datetime) ->
         return row
     if row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas diambil oleh {row.claimed_by}, bukan oleh Anda")
-    update_tasks(session, [row.id], {"state": "ready", "claimed_by": None})
-    append_event(
-        session,
-        case,
-        "task_released",
-        actor,
-        now,
-        role=row.role,
-        task_id=row.id,
-        task_spec=row.spec_name,
-        case_values={"updated_at": now},
-    )
+    _record_task_change(session, row, case, "task_released", actor, now, {"state": "ready", "claimed_by": None})
     return row
 
 
@@ -434,26 +445,17 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         task.set_data(**submission)
         task.run()
         workflow.do_engine_steps()
-    update_tasks(
+    done = {"state": "completed", "claimed_by": row.claimed_by or actor.username, "completed_at": now}
+    _record_task_change(
         session,
-        [row.id],
-        {
-            "state": "completed",
-            "claimed_by": row.claimed_by or actor.username,
-            "completed_at": now,
-            "completed_by": actor.username,
-        },
-    )
-    append_event(
-        session,
+        row,
         case,
         "task_completed",
         actor,
         now,
-        role=row.role,
-        task_id=row.id,
-        task_spec=row.spec_name,
+        {**done, "completed_by": actor.username},
         payload={"data": submission},
+        write_case=False,
     )
     save_workflow(session, case, loaded, workflow, actor, now)
     return row
