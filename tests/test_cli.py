@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config import BASE_DIR
-from engine.models import Case, User
+from engine.models import Case, HumanTask, User
 from tests.conftest import make_config
 from web import create_app
 from web.extensions import db
@@ -27,6 +27,36 @@ def test_migrations_build_the_schema_of_the_models(tmp_path: Path) -> None:
         engine = db.engine
     engine.dispose()
     assert diff == []
+
+
+def test_migrations_carry_cases_down_and_up_again_intact(tmp_path: Path) -> None:
+    """Data in the older formats (text ids, stored prev_hash, rendered messages) and back."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    app = create_app(make_config(tmp_path, DEMO_MODE=True, ENV_NAME="development", SQLALCHEMY_DATABASE_URI=url))
+    runner = app.test_cli_runner()
+    for args in (["db", "upgrade"], ["processes", "deploy", str(BASE_DIR / "bpmn")], ["demo", "load"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        task_ids = sorted(db.session.scalars(select(HumanTask.id)))
+        engine = db.engine
+    result = runner.invoke(args=["db", "downgrade", "b7c41d2e9a10"])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        old_ids = sorted(connection.exec_driver_sql("SELECT id FROM human_task").scalars())
+        messages = connection.exec_driver_sql("SELECT message FROM notification").scalars().all()
+        first = connection.exec_driver_sql("SELECT prev_hash FROM case_event WHERE seq = 1 LIMIT 1").scalar()
+    assert old_ids == task_ids  # text again
+    assert messages and all(m.startswith("Dinsos Balangan: ") for m in messages)
+    assert first == bytes(32)
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert sorted(db.session.scalars(select(HumanTask.id))) == task_ids
+        assert all(db.session.get(HumanTask, task_id) is not None for task_id in task_ids)  # 16-byte keys
+    verify = runner.invoke(args=["audit", "verify", "--all"])
+    assert "12 consistent, 0 inconsistent" in verify.output, verify.output
+    engine.dispose()
 
 
 def test_deploy_users_timers_and_audit_commands(app: Any) -> None:
