@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.audit import verify_chain
+import pytest
+
+from engine.audit import SYSTEM, append_event, verify_chain
 from engine.cases import restore_workflow
 from engine.models import HumanTask
 from engine.replay import replay_case
@@ -161,10 +163,6 @@ def test_completed_tasks_leave_the_inbox_table_in_step(driver: Any) -> None:
 
 def test_an_event_whose_case_head_is_never_written_cannot_commit(driver: Any) -> None:
     """The engine's own guard: every appended event moves the case's chain head in the same commit."""
-    import pytest
-
-    from engine.audit import SYSTEM, append_event
-
     case = driver().apply()
     append_event(db.session, case.case, "comment", SYSTEM, case.clock.now, payload={"text": "tanpa kepala"})
     with pytest.raises(RuntimeError, match="chain head"):
