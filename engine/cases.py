@@ -30,7 +30,6 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
@@ -224,9 +223,7 @@ def _sync_tasks(
     return values
 
 
-_OPEN_TASK_IDS = select(HumanTask.__table__.c.id).where(
-    HumanTask.__table__.c.case_id == bindparam("case_id"), HumanTask.__table__.c.completed_at.is_(None)
-)
+_OPEN_TASK_IDS = select(HumanTask.id).where(HumanTask.case_id == bindparam("case_id"), HumanTask.completed_at.is_(None))
 
 
 def save_workflow(
@@ -264,13 +261,10 @@ def save_workflow(
             role=actor.primary_role,
             payload={"status": values["status"], "end_event": end_id, "reason": values["outcome_reason"]},
         )
-    for key in ("status", "outcome_reason"):  # what the notifications read
-        if key in values:
-            set_committed_value(case, key, values[key])
+    update_case(session, case, values)
     from .notifications import on_case_saved  # late import: notifications reads intake, which imports us
 
     on_case_saved(session, case, now)
-    update_case(session, case, values)
 
 
 def seed_start_data(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
@@ -445,7 +439,6 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         task.set_data(**submission)
         task.run()
         workflow.do_engine_steps()
-    done = {"state": "completed", "claimed_by": row.claimed_by or actor.username, "completed_at": now}
     _record_task_change(
         session,
         row,
@@ -453,7 +446,12 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         "task_completed",
         actor,
         now,
-        {**done, "completed_by": actor.username},
+        {
+            "state": "completed",
+            "claimed_by": row.claimed_by or actor.username,
+            "completed_at": now,
+            "completed_by": actor.username,
+        },
         payload={"data": submission},
         write_case=False,
     )
