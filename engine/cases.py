@@ -38,7 +38,7 @@ from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNot
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, ProcessDefinition
-from .rows import insert_rows, update_case, update_tasks
+from .rows import Prepared, attach, insert_rows, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -77,13 +77,15 @@ def next_counter(session: Session, name: str) -> int:
     if stmt is None:
         table = cast(Table, Counter.__table__)
         base = insert(table).values(name=bindparam("name"), value=1)
-        stmt = _COUNTER_UPSERT[dialect] = base.on_conflict_do_update(
-            index_elements=[table.c.name], set_={"value": table.c.value + 1}
-        ).returning(table.c.value)
-    return int(session.connection().execute(stmt, {"name": name}).scalar_one())
+        stmt = _COUNTER_UPSERT[dialect] = Prepared(
+            base.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1}).returning(
+                table.c.value
+            )
+        )
+    return int(stmt.all(session, {"name": name})[0][0])
 
 
-_COUNTER_UPSERT: dict[str, Any] = {}
+_COUNTER_UPSERT: dict[str, Prepared] = {}
 
 
 def _new_reference(session: Session, key: str, now: datetime) -> str:
@@ -187,7 +189,7 @@ def _sync_tasks(
 ) -> dict[str, Any]:
     """Make ``human_task`` match the workflow's ready user tasks; return the case's new columns."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    open_ids = session.connection().execute(_OPEN_TASK_IDS, {"case_id": case.id}).scalars().all()
+    open_ids = [task_id for task_id, _, _ in open_tasks(session, case.id)]
     update_tasks(session, [i for i in open_ids if i not in ready], {"state": "cancelled", "completed_at": now})
     known = set(open_ids)
     values: dict[str, Any] = {}
@@ -223,7 +225,16 @@ def _sync_tasks(
     return values
 
 
-_OPEN_TASK_IDS = select(HumanTask.id).where(HumanTask.case_id == bindparam("case_id"), HumanTask.completed_at.is_(None))
+_OPEN_TASKS = Prepared(
+    select(HumanTask.id, HumanTask.role, HumanTask.spec_name)
+    .where(HumanTask.case_id == bindparam("case_id"), HumanTask.completed_at.is_(None))
+    .order_by(HumanTask.created_at)
+)
+
+
+def open_tasks(session: Session, case_id: int) -> list[tuple[str, str, str]]:
+    """The case's open (ready or claimed) user tasks: (id, role, spec name), oldest first."""
+    return cast(list[tuple[str, str, str]], _OPEN_TASKS.all(session, {"case_id": case_id}))
 
 
 def save_workflow(
@@ -340,13 +351,16 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
     return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
 
 
-_LOCK_TASK = (
-    select(HumanTask, Case, ProcessDefinition.sha256)
-    .join(Case, HumanTask.case_id == Case.id)
-    .join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
+_TASK_COLUMNS = list(cast(Table, HumanTask.__table__).c)
+_CASE_COLUMNS = list(cast(Table, Case.__table__).c)
+_TASK_KEYS = [HumanTask.__mapper__.get_property_by_column(c).key for c in _TASK_COLUMNS]
+_CASE_KEYS = [Case.__mapper__.get_property_by_column(c).key for c in _CASE_COLUMNS]
+_LOCK_TASK = Prepared(
+    select(*_TASK_COLUMNS, *_CASE_COLUMNS, ProcessDefinition.sha256)
+    .join(Case.__table__, HumanTask.case_id == Case.id)
+    .join(ProcessDefinition.__table__, Case.definition_id == ProcessDefinition.id)
     .where(HumanTask.id == bindparam("task_id"))
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 
 
@@ -355,15 +369,17 @@ def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[Hum
 
     Also returns the digest of the case's procedure version, which finds it in the cache.
     """
-    found = session.execute(_LOCK_TASK, {"task_id": _checked_id(task_id)}).first()
-    if found is None:
+    found = _LOCK_TASK.all(session, {"task_id": _checked_id(task_id)})
+    if not found:
         raise NotFound("Tugas tidak ditemukan")
-    row, case, sha256 = found
+    values, split = found[0], len(_TASK_KEYS)
+    row = attach(session, HumanTask, dict(zip(_TASK_KEYS, values[:split], strict=True)))
+    case = attach(session, Case, dict(zip(_CASE_KEYS, values[split:-1], strict=True)))
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:
         raise TaskNotActive("Tugas ini sudah diselesaikan atau tidak lagi aktif")
-    return row, case, sha256
+    return row, case, values[-1]
 
 
 def _record_task_change(

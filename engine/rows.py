@@ -1,20 +1,22 @@
-"""Writes on the hot path: one Core statement per row change, ORM objects kept in step.
+"""The hot path's SQL: prepared statements on the DB-API cursor, ORM objects kept in step.
 
-The unit of work's bookkeeping (change tracking, dependency sorting, a flush per batch) costs
-several times what the SQL does for the few rows a step of a case touches. These helpers write
-with single Core statements on the session's connection, inside the session's transaction,
-and set the written values on any ORM object of that row as its committed state, so the
-session neither writes them again nor shows stale values. Statements are built once per set
-of columns and reused, so each call only binds parameters.
+The unit of work's bookkeeping (change tracking, dependency sorting, a flush per batch), and
+even Core's execution path, cost several times what the SQL does for the few rows a step of a
+case touches. These helpers run statements compiled once per dialect (:class:`Prepared`) on the
+session's connection, inside the session's transaction, and set the written values on any ORM
+object of that row as its committed state, so the session neither writes them again nor shows
+stale values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -22,33 +24,155 @@ from .models import Case, CaseEvent, HumanTask, Notification
 
 _CASE = cast(Table, Case.__table__)
 _TASK = cast(Table, HumanTask.__table__)
-_INSERTS = {model: insert(cast(Table, model.__table__)) for model in (HumanTask, CaseEvent, Notification)}
-_statements: dict[tuple[str, frozenset[str]], Any] = {}
+_statements: dict[tuple[Any, frozenset[str]], Prepared] = {}
 
 UNSAVED_HEADS = "sibalang.unsaved_chain_heads"
 
 
-def _case_update(columns: frozenset[str]) -> Any:
+class Prepared:
+    """A Core statement compiled once per dialect and run on the DB-API cursor itself.
+
+    SQLAlchemy's own execution path (execution context, result object, events) costs several
+    times what SQLite needs for one of these small statements. The SQL is SQLAlchemy's own
+    compilation, and parameters and results pass through the column types' own processors
+    (the same functions SQLAlchemy would apply), so what reaches the database is identical; the
+    statement runs inside the session's transaction on the session's connection.
+    """
+
+    __slots__ = ("statement", "column_keys", "_by_dialect")
+
+    def __init__(self, statement: Any, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Any) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            found = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect, self.column_keys)
+        return found
+
+    def cursor(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """Execute with ``params`` (a list runs as executemany); return the DB-API cursor."""
+        return self._run(session, params)[0]
+
+    def _run(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> tuple[Any, _Compiled]:
+        """Execute with ``params``; return the DB-API cursor and the statement as compiled.
+
+        Driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``...),
+        as they would be from ``Connection.execute``.
+        """
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._compiled(dialect)
+        cursor = connection.connection.cursor()
+        try:
+            if isinstance(params, list):
+                cursor.executemany(compiled.sql, [compiled.bind(p) for p in params])
+            else:
+                cursor.execute(compiled.sql, compiled.bind(params))
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise DBAPIError.instance(
+                compiled.sql,
+                params,
+                error,
+                dialect.loaded_dbapi.Error,
+                dialect=dialect,
+                ismulti=isinstance(params, list),
+            ) from error
+        return cursor, compiled
+
+    def rowcount(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+        cursor = self.cursor(session, params)
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
+
+    def all(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Rows of a SELECT (or RETURNING), each value through its column type's processor."""
+        cursor, compiled = self._run(session, params)
+        rows = cursor.fetchall()
+        cursor.close()
+        processors = compiled.results
+        if not any(processors):
+            return [tuple(row) for row in rows]
+        return [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows]
+
+
+class _Compiled:
+    __slots__ = ("sql", "bind", "results")
+
+    def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.sql = compiled.string
+        processors = compiled._bind_processors  # the types' bind processors, by bind name
+        names = {name: bind for bind, name in compiled.bind_names.items()}
+        defaults: dict[str, Any] = {}
+        for bind in names.values():
+            if bind.value is not None and not bind.required:
+                defaults[bind.key] = bind.value  # a literal in .values()
+        table = getattr(statement, "table", None)
+        if column_keys is not None and table is not None:
+            for column in table.c:
+                default = column.default
+                if column.name in names and column.name not in column_keys and default is not None:
+                    if not default.is_scalar:
+                        raise ValueError(f"{table.name}.{column.name}: only scalar defaults are supported")
+                    defaults[column.name] = default.arg  # a scalar column default
+        escaped = compiled.escaped_bind_names
+        order = list(compiled.positiontup) if compiled.positional else list(names)
+        plan = [(escaped.get(n, n), names[n].key, processors.get(n)) for n in order]
+
+        # A missing parameter raises KeyError (SQLAlchemy would refuse it too), never binds NULL.
+        if compiled.positional:
+
+            def bind(params: dict[str, Any]) -> Any:
+                if defaults:
+                    params = {**defaults, **params}
+                return [p(params[key]) if p else params[key] for _, key, p in plan]
+
+        else:
+
+            def bind(params: dict[str, Any]) -> Any:
+                if defaults:
+                    params = {**defaults, **params}
+                return {name: p(params[key]) if p else params[key] for name, key, p in plan}
+
+        self.bind = bind
+        self.results = [
+            column.type._cached_result_processor(dialect, None) for column in getattr(statement, "selected_columns", ())
+        ] or [column.type._cached_result_processor(dialect, None) for column in getattr(statement, "_returning", ())]
+
+
+def _case_update(columns: frozenset[str]) -> Prepared:
     stmt = _statements.get(("case", columns))
     if stmt is None:
-        stmt = (
+        stmt = _statements["case", columns] = Prepared(
             update(_CASE)
             .where(_CASE.c.id == bindparam("w_id"), _CASE.c.lock_version == bindparam("w_version"))
             .values({name: bindparam(f"v_{name}", type_=_CASE.c[name].type) for name in columns})
         )
-        _statements["case", columns] = stmt
     return stmt
 
 
-def _task_update(columns: frozenset[str]) -> Any:
+def _task_update(columns: frozenset[str]) -> Prepared:
     stmt = _statements.get(("task", columns))
     if stmt is None:
-        stmt = (
+        stmt = _statements["task", columns] = Prepared(
             update(_TASK)
             .where(_TASK.c.id == bindparam("w_id"))
             .values({name: bindparam(f"v_{name}", type_=_TASK.c[name].type) for name in columns})
         )
-        _statements["task", columns] = stmt
+    return stmt
+
+
+def _insert(model: type[HumanTask | CaseEvent | Notification], columns: frozenset[str]) -> Prepared:
+    stmt = _statements.get((model, columns))
+    if stmt is None:
+        # inline(): no fetching of the new primary key (nothing here reads it)
+        table = cast(Table, model.__table__)
+        stmt = _statements[model, columns] = Prepared(insert(table).inline(), sorted(columns))
     return stmt
 
 
@@ -68,8 +192,7 @@ def update_case(session: Session, case: Case, values: dict[str, Any]) -> None:
     }
     params = {f"v_{name}": value for name, value in values.items()}
     params.update(w_id=case.id, w_version=old)
-    result = session.connection().execute(_case_update(frozenset(values)), params)
-    if result.rowcount != 1:
+    if _case_update(frozenset(values)).rowcount(session, params) != 1:
         raise StaleDataError(f"case {case.reference} was changed by another transaction")
     for key, value in values.items():
         set_committed_value(case, key, value)
@@ -81,7 +204,7 @@ def update_tasks(session: Session, task_ids: list[str], values: dict[str, Any]) 
         return
     params = {f"v_{name}": value for name, value in values.items()}
     rows = [{**params, "w_id": task_id} for task_id in task_ids]
-    session.connection().execute(_task_update(frozenset(values)), rows[0] if len(rows) == 1 else rows)
+    _task_update(frozenset(values)).rowcount(session, rows[0] if len(rows) == 1 else rows)
     for task_id in task_ids:
         row = session.identity_map.get(identity_key(HumanTask, task_id))
         if row is not None:
@@ -94,4 +217,25 @@ def insert_rows(
 ) -> None:
     """INSERT rows of ``model`` (one statement; several rows as one executemany)."""
     if rows:
-        session.connection().execute(_INSERTS[model], rows)
+        _insert(model, frozenset(rows[0])).rowcount(session, rows)
+
+
+def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+    """The session's object for a row read with :class:`Prepared`, ``values`` as its committed state.
+
+    What the ORM does for a row it loads with ``populate_existing``, for a fraction of the cost:
+    an object already in the session is refreshed in place, else a new one joins it as persistent.
+    """
+    mapper = model.__mapper__
+    obj = session.identity_map.get(identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
+    fresh = obj is None
+    if fresh:
+        obj = mapper.class_manager.new_instance()
+    state = instance_state(obj)
+    # set_committed_value() for each attribute at once: loaded, unchanged, not expired
+    state.dict.update(values)
+    state._commit(state.dict, list(values))
+    if fresh:
+        make_transient_to_detached(obj)
+        session.add(obj)
+    return obj
