@@ -38,7 +38,7 @@ from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNot
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, ProcessDefinition
-from .rows import Prepared, attach, insert_rows, update_case, update_tasks
+from .rows import Prepared, attach, insert_returning, insert_rows, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -301,27 +301,33 @@ def start_case(
     reference = _new_reference(session, key, now)
     tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    case = Case(
-        reference=reference,
-        tracking_code_hash=hash_tracking_code(reference, tracking_code),
-        definition_id=definition_id,
-        kind=key,
-        status="active",
-        service=summary.service,
-        ppks_category=summary.ppks_category,
-        applicant_name=summary.applicant_name,
-        village_code=summary.village_code,
-        kecamatan_code=summary.village_code[:8] if summary.village_code else None,
-        person_id=summary.person_id,
-        state=b"",
-        serializer_version=SERIALIZER_VERSION,
-        event_count=0,
-        last_event_hash=GENESIS_HASH,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()
+    values = {
+        "reference": reference,
+        "tracking_code_hash": hash_tracking_code(reference, tracking_code),
+        "definition_id": definition_id,
+        "kind": key,
+        "status": "active",
+        "outcome": None,
+        "outcome_reason": None,
+        "service": summary.service,
+        "ppks_category": summary.ppks_category,
+        "applicant_name": summary.applicant_name,
+        "village_code": summary.village_code,
+        "kecamatan_code": summary.village_code[:8] if summary.village_code else None,
+        "bidang": None,
+        "current_step": None,
+        "person_id": summary.person_id,
+        "state": b"",
+        "serializer_version": SERIALIZER_VERSION,
+        "next_timer_at": None,
+        "event_count": 0,
+        "last_event_hash": GENESIS_HASH,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": None,
+        "lock_version": 1,  # what the ORM's version counter starts at
+    }
+    case = cast(Case, insert_returning(session, Case, values))
     with frozen_at(now):
         seed_start_data(workflow, data)
         workflow.do_engine_steps()

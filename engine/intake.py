@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from .audit import Actor
 from .cases import CaseSummary, start_case
 from .clock import aware
 from .models import Case, Person
+from .rows import insert_returning
 
 SERVICES = {
     "panti_rehab": ("Panti Rehab", "Rujukan ke panti rehabilitasi sosial."),
@@ -161,19 +162,17 @@ class ComplaintSchema(Schema):
 
 
 def _person(session: Session, applicant: dict[str, Any]) -> Person:
-    person = Person(
-        nik=applicant["nik"],
-        kk_number=applicant["kk_number"],
-        name=applicant["name"].strip(),
-        birth_date=applicant["birth_date"],
-        gender=applicant["gender"],
-        phone=validation.normalize_phone(applicant["phone"]),
-        address=applicant["address"].strip(),
-        village_code=applicant["village_code"],
-    )
-    session.add(person)
-    session.flush()
-    return person
+    values = {
+        "nik": applicant["nik"],
+        "kk_number": applicant["kk_number"],
+        "name": applicant["name"].strip(),
+        "birth_date": applicant["birth_date"],
+        "gender": applicant["gender"],
+        "phone": validation.normalize_phone(applicant["phone"]),
+        "address": applicant["address"].strip(),
+        "village_code": applicant["village_code"],
+    }
+    return cast(Person, insert_returning(session, Person, values))
 
 
 def submit_application(

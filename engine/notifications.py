@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from .audit import NewEvent, take_new_events
 from .clock import aware
 from .inbox import start_data
 from .models import Case, Notification, Person
-from .rows import insert_rows
+from .rows import Prepared, insert_rows
 
 AGENCY = "Dinsos Balangan"
 
@@ -62,14 +62,14 @@ def render_message(kind: str, **context: Any) -> str:
     return TEMPLATES[kind].format(agency=AGENCY, **context)
 
 
-_PHONE = select(Person.phone).where(Person.id == bindparam("person_id"))
+_PHONE = Prepared(select(Person.phone).where(Person.id == bindparam("person_id")))
 
 
 def _recipient(session: Session, case: Case) -> str | None:
     if case.person_id is not None:
-        phone = session.connection().execute(_PHONE, {"person_id": case.person_id}).scalar()
-        if phone:
-            return phone
+        found = _PHONE.all(session, {"person_id": case.person_id})
+        if found and found[0][0]:
+            return cast(str, found[0][0])
     complainant = start_data(session, case).get("complainant") or {}
     phone = complainant.get("phone")
     return phone if isinstance(phone, str) and phone else None

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
@@ -62,10 +62,9 @@ class Prepared:
         Driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``...),
         as they would be from ``Connection.execute``.
         """
-        connection = session.connection()
-        dialect = connection.dialect
+        dialect, dbapi_connection = _connection(session)
         compiled = self._compiled(dialect)
-        cursor = connection.connection.cursor()
+        cursor = dbapi_connection.cursor()
         try:
             if isinstance(params, list):
                 cursor.executemany(compiled.sql, [compiled.bind(p) for p in params])
@@ -98,6 +97,27 @@ class Prepared:
         if not any(processors):
             return [tuple(row) for row in rows]
         return [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows]
+
+
+_CONNECTION = "sibalang.dbapi_connection"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTION, None)
+
+
+def _connection(session: Session) -> tuple[Any, Any]:
+    """The dialect and DB-API connection of the session's transaction (looked up once per transaction)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    found = session.info.get(_CONNECTION)
+    if found is None or transaction is None or found[0] is not transaction:
+        connection = session.connection()
+        found = session.info[_CONNECTION] = (session.get_transaction(), connection.dialect, connection.connection)
+    return found[1], found[2]
 
 
 class _Compiled:
@@ -218,6 +238,26 @@ def insert_rows(
     """INSERT rows of ``model`` (one statement; several rows as one executemany)."""
     if rows:
         _insert(model, frozenset(rows[0])).rowcount(session, rows)
+
+
+_RETURNING: dict[type[Any], dict[frozenset[str], Prepared]] = {}
+
+
+def insert_returning(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+    """INSERT one row of ``model`` and return it as a persistent object of the session."""
+    table = cast(Table, model.__table__)
+    columns = frozenset(values)
+    stmt = _RETURNING.setdefault(model, {}).get(columns)
+    if stmt is None:
+        pk = list(table.primary_key)
+        stmt = _RETURNING[model][columns] = Prepared(insert(table).returning(*pk), sorted(columns))
+    (key,) = stmt.all(session, values)
+    mapper = model.__mapper__
+    return attach(
+        session,
+        model,
+        {**values, **{mapper.get_property_by_column(c).key: v for c, v in zip(mapper.primary_key, key, strict=True)}},
+    )
 
 
 def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:

@@ -15,8 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -93,8 +91,7 @@ def main() -> None:
     os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(tmp))
     from engine import intake
     from engine.audit import Actor
-    from engine.cases import complete_task, deliver_message
-    from engine.models import HumanTask
+    from engine.cases import complete_task, deliver_message, open_tasks
     from tests.conftest import make_config, seed
     from web import create_app
     from web.demo import sample_application
@@ -114,20 +111,17 @@ def main() -> None:
             now[0] += timedelta(seconds=1)
             return now[0]
 
-        ready = select(HumanTask.id, HumanTask.role).where(
-            HumanTask.case_id == bindparam("case_id"), HumanTask.state == "ready"
-        )
-
         def open_task(case_id: int) -> Any:
-            """What a worker does between steps: find the case's ready task (one indexed read)."""
-            return db.session.connection().execute(ready, {"case_id": case_id}).one()
+            """What a worker does between steps: find the case's open task (one indexed read)."""
+            (found,) = open_tasks(db.session, case_id)
+            return found
 
         def engine_case() -> Any:
             case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
             db.session.commit()
             for name in HAPPY:
-                row = open_task(case.id)
-                complete_task(db.session, row.id, actors[row.role], SAMPLE_DATA[name], tick())
+                task_id, role, _ = open_task(case.id)
+                complete_task(db.session, task_id, actors[role], SAMPLE_DATA[name], tick())
                 db.session.commit()
             assert case.status == "completed"
             return case
@@ -152,9 +146,9 @@ def main() -> None:
 
         def correction_round(case: Any) -> float:
             """Operator marks the case incomplete, applicant resubmits; returns the completion's cost."""
-            row = open_task(case.id)
+            task_id, _, _ = open_task(case.id)
             t0 = time.perf_counter()
-            complete_task(db.session, row.id, actors["operator"], incomplete, tick())
+            complete_task(db.session, task_id, actors["operator"], incomplete, tick())
             db.session.commit()
             cost = time.perf_counter() - t0
             deliver_message(db.session, case, "pengajuan_ulang", {}, applicant, tick())
