@@ -30,6 +30,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import GENESIS_HASH, Actor, append_event
 from .clock import aware, frozen_at
@@ -381,6 +382,7 @@ def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[Hum
     values, split = found[0], len(_TASK_KEYS)
     row = attach(session, HumanTask, dict(zip(_TASK_KEYS, values[:split], strict=True)))
     case = attach(session, Case, dict(zip(_CASE_KEYS, values[split:-1], strict=True)))
+    set_committed_value(row, "case", case)  # the row holds its case: no lazy load, no early collection
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from . import regions
 from .audit import Actor
 from .clock import aware
 from .definitions import definition_in_session
-from .models import AccessLog, Case, CaseEvent, HumanTask, Person, ProcessDefinition
+from .models import AccessLog, Case, CaseEvent, HumanTask, Person, ProcessDefinition, UTCDateTime
+from .rows import Prepared
 from .validation import mask_nik
 
 SORTS = {
@@ -42,14 +43,18 @@ def _visible(actor: Actor) -> Any:
     clauses = []
     for role in actor.roles:
         if role == "kabid":
-            clauses.append(and_(HumanTask.role == "kabid", HumanTask.bidang == actor.bidang))
+            clauses.append(and_(HumanTask.role == "kabid", HumanTask.bidang == bindparam("bidang")))
         else:
             clauses.append(HumanTask.role == role)
     return or_(*clauses) if clauses else HumanTask.id.is_(None)
 
 
-def task_query(actor: Actor, flt: TaskFilter, now: datetime, *columns: Any) -> Any:
-    """The actor's open tasks matching ``flt``, selecting ``columns`` (default: the task ids)."""
+def task_query(actor: Actor, flt: TaskFilter, *columns: Any) -> Any:
+    """The actor's open tasks matching ``flt``, selecting ``columns`` (default: the task ids).
+
+    The values are bound parameters (see :func:`task_params`), so one statement serves every
+    request of the same shape (roles, queue, which filters are set).
+    """
     stmt = (
         select(*(columns or (HumanTask.id,)))
         .select_from(HumanTask)
@@ -58,30 +63,43 @@ def task_query(actor: Actor, flt: TaskFilter, now: datetime, *columns: Any) -> A
     )
     stmt = stmt.where(_visible(actor), HumanTask.completed_at.is_(None))  # the open-task index
     if flt.queue == "mine":
-        stmt = stmt.where(HumanTask.state == "claimed", HumanTask.claimed_by == actor.username)
+        stmt = stmt.where(HumanTask.state == "claimed", HumanTask.claimed_by == bindparam("username"))
     elif flt.queue == "available":
         stmt = stmt.where(HumanTask.state == "ready")
     else:
         stmt = stmt.where(HumanTask.state.in_(("ready", "claimed")))
     if flt.service:
-        stmt = stmt.where(Case.service == flt.service)
+        stmt = stmt.where(Case.service == bindparam("service"))
     if flt.kecamatan:
-        stmt = stmt.where(Case.kecamatan_code == flt.kecamatan)
+        stmt = stmt.where(Case.kecamatan_code == bindparam("kecamatan"))
     if flt.step:
-        stmt = stmt.where(HumanTask.spec_name == flt.step)
+        stmt = stmt.where(HumanTask.spec_name == bindparam("step"))
     if flt.overdue:
-        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at < aware(now))
+        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at < bindparam("now", type_=UTCDateTime()))
     if flt.search:
-        term = flt.search.strip()
-        like = f"%{term.lower()}%"
         stmt = stmt.where(
             or_(
-                func.lower(Case.reference).like(like),
-                func.lower(Case.applicant_name).like(like),
-                Person.nik == term,
+                func.lower(Case.reference).like(bindparam("like")),
+                func.lower(Case.applicant_name).like(bindparam("like")),
+                Person.nik == bindparam("term"),
             )
         )
     return stmt
+
+
+def task_params(actor: Actor, flt: TaskFilter, now: datetime) -> dict[str, Any]:
+    """The values of :func:`task_query`'s parameters (those it does not use are ignored)."""
+    term = (flt.search or "").strip()
+    return {
+        "bidang": actor.bidang,
+        "username": actor.username,
+        "service": flt.service,
+        "kecamatan": flt.kecamatan,
+        "step": flt.step,
+        "now": aware(now),
+        "like": f"%{term.lower()}%",
+        "term": term,
+    }
 
 
 # What an inbox row shows, read in the list's one query (no ORM objects are built for a page).
@@ -104,17 +122,67 @@ _ITEM_COLUMNS = (
 )
 
 
+class _ItemRow(NamedTuple):
+    """A row of the list query: ``_ITEM_COLUMNS`` and the window count, in that order."""
+
+    id: str
+    spec_name: str
+    role: str
+    bidang: str | None
+    state: str
+    claimed_by: str | None
+    created_at: datetime
+    due_at: datetime | None
+    reference: str
+    service: str | None
+    applicant_name: str | None
+    village_code: str | None
+    definition_id: int
+    nik: str | None
+    sha256: str
+    total: int
+
+
+assert list(_ItemRow._fields[:-1]) == [c.key for c in _ITEM_COLUMNS]
+_lists: dict[tuple[Any, ...], Prepared] = {}
+_LISTS_MAX = 512
+
+
+def _list_statement(actor: Actor, flt: TaskFilter) -> Prepared:
+    """The page query for requests of this shape, prepared once."""
+    shape = (
+        tuple(actor.roles),
+        flt.queue,
+        bool(flt.service),
+        bool(flt.kecamatan),
+        bool(flt.step),
+        bool(flt.overdue),
+        bool(flt.search),
+        flt.sort,
+        flt.descending,
+    )
+    stmt = _lists.get(shape)
+    if stmt is None:
+        column = SORTS.get(flt.sort, HumanTask.created_at)
+        order = column.desc() if flt.descending else column.asc()
+        query = task_query(actor, flt, *_ITEM_COLUMNS, func.count().over().label("total"))
+        stmt = Prepared(
+            query.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
+            .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
+            .limit(bindparam("limit", type_=Integer()))
+            .offset(bindparam("offset", type_=Integer()))
+        )
+        if len(_lists) >= _LISTS_MAX:
+            _lists.clear()
+        _lists[shape] = stmt
+    return stmt
+
+
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[dict[str, Any]], int]:
     """One page of task items (see :func:`task_item`) and the total, in one query (a window count)."""
-    column = SORTS.get(flt.sort, HumanTask.created_at)
-    order = column.desc() if flt.descending else column.asc()
-    stmt = task_query(actor, flt, now, *_ITEM_COLUMNS, func.count().over().label("total"))
-    result = session.execute(
-        stmt.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
-        .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
-        .limit(flt.per_page)
-        .offset((flt.page - 1) * flt.per_page)
-    ).all()
+    params = task_params(actor, flt, now)
+    params.update(limit=flt.per_page, offset=(flt.page - 1) * flt.per_page)
+    result = [_ItemRow(*values) for values in _list_statement(actor, flt).all(session, params)]
     if result:
         items = []
         for r in result:
@@ -123,22 +191,24 @@ def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -
         return items, int(result[0].total)
     if flt.page == 1:
         return [], 0
-    total = session.scalar(select(func.count()).select_from(task_query(actor, flt, now).subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(task_query(actor, flt).subquery()), params) or 0
     return [], total
 
 
 def count_queues(session: Session, actor: Actor, now: datetime) -> dict[str, int]:
     counts = {}
     for queue in ("available", "mine"):
-        stmt = task_query(actor, TaskFilter(queue=queue), now)
-        counts[queue] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        flt = TaskFilter(queue=queue)
+        stmt = select(func.count()).select_from(task_query(actor, flt).subquery())
+        counts[queue] = session.scalar(stmt, task_params(actor, flt, now)) or 0
     return counts
 
 
 def next_task(session: Session, actor: Actor, now: datetime) -> str | None:
     """The id of the oldest unclaimed task the actor may do."""
-    stmt = task_query(actor, TaskFilter(queue="available"), now)
-    return session.scalars(stmt.order_by(HumanTask.created_at, HumanTask.id).limit(1)).first()
+    flt = TaskFilter(queue="available")
+    stmt = task_query(actor, flt).order_by(HumanTask.created_at, HumanTask.id).limit(1)
+    return session.scalars(stmt, task_params(actor, flt, now)).first()
 
 
 def may_view_case(case: Case, actor: Actor) -> bool:

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +19,7 @@ from engine.audit import Actor
 from engine.clock import utcnow
 from engine.errors import EngineError, Forbidden
 from engine.models import ApiToken, User
+from engine.rows import Prepared, attach
 
 from .extensions import db, login_manager
 
@@ -93,8 +94,9 @@ def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
     return token, expires
 
 
-_TOKEN_USER = (
-    select(User)
+_USER_KEYS = [User.__mapper__.get_property_by_column(c).key for c in User.__table__.c]
+_TOKEN_USER = Prepared(
+    select(*User.__table__.c)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("digest"), ApiToken.expires_at > bindparam("now"), User.active.is_(True))
 )
@@ -102,7 +104,8 @@ _TOKEN_USER = (
 
 def _user_from_token(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    return db.session.scalars(_TOKEN_USER, {"digest": digest, "now": utcnow()}).first()
+    found = _TOKEN_USER.all(db.session, {"digest": digest, "now": utcnow()})
+    return cast(User, attach(db.session, User, dict(zip(_USER_KEYS, found[0], strict=True)))) if found else None
 
 
 def current_staff() -> User | None:
