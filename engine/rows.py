@@ -272,10 +272,10 @@ def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
     if fresh:
         obj = mapper.class_manager.new_instance()
     state = instance_state(obj)
-    # set_committed_value() for each attribute at once: loaded, unchanged, not expired
     state.dict.update(values)
-    state._commit(state.dict, list(values))
-    if fresh:
+    if fresh:  # nothing changed or expired yet: the values are its loaded state
         make_transient_to_detached(obj)
         session.add(obj)
+    else:  # set_committed_value() for each attribute at once: loaded, unchanged, not expired
+        state._commit(state.dict, list(values))
     return obj

@@ -1,0 +1,95 @@
+"""The hot path's SQL (engine/rows.py): prepared statements behave as SQLAlchemy's own execution."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.cases import open_tasks
+from engine.models import Case, HumanTask, Notification, Person
+from engine.rows import Prepared, attach, insert_returning, insert_rows
+from web.extensions import db
+
+NOW = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}
+
+
+def _person(**changes: Any) -> dict[str, Any]:
+    values = {
+        "nik": "6311065407850001",
+        "kk_number": "6311060101090001",
+        "name": "Siti Aminah",
+        "birth_date": datetime(1985, 7, 14).date(),
+        "gender": "P",
+        "phone": "081234567890",
+        "address": "Jl. Ahmad Yani",
+        "village_code": "63.11.06.1019",
+    }
+    return {**values, **changes}
+
+
+def test_values_written_and_read_through_the_column_types_as_the_orm_would(ctx: None, driver: Any) -> None:
+    case = driver().apply().case
+    task_id = open_tasks(db.session, case.id)[0][0]
+    insert_rows(
+        db.session,
+        Notification,
+        [{"case_id": case.id, "kind": "received", "recipient": "0812", "next_attempt_at": NOW, "created_at": NOW}],
+    )
+    db.session.commit()
+    db.session.expunge_all()
+
+    stored = db.session.scalars(select(Notification).where(Notification.created_at == NOW)).one()
+    assert stored.next_attempt_at == NOW  # UTCDateTime as integer microseconds on SQLite, timestamptz on PG
+    assert (stored.status, stored.attempts) == ("pending", 0)  # the columns' scalar defaults
+    read = Prepared(select(HumanTask.id, HumanTask.created_at).where(HumanTask.id == bindparam("id")))
+    ((found_id, created_at),) = read.all(db.session, {"id": task_id})
+    assert found_id == task_id and created_at.tzinfo is not None  # TaskId and UTCDateTime result processors
+    assert read.all(db.session, {"id": "not-a-uuid"}) == []
+
+
+def test_a_missing_parameter_is_refused_never_bound_as_null(ctx: None) -> None:
+    with pytest.raises(KeyError):
+        insert_rows(db.session, Notification, [{"case_id": None, "kind": "received"}, {"kind": "x"}])
+    db.session.rollback()
+
+
+def test_driver_errors_surface_as_sqlalchemy_errors_and_roll_back(ctx: None, driver: Any) -> None:
+    case = driver().apply().case
+    task_id = open_tasks(db.session, case.id)[0][0]
+    row = {"id": task_id, "case_id": case.id, "spec_name": "x", "role": "operator", "state": "ready", "created_at": NOW}
+    with pytest.raises(IntegrityError):
+        insert_rows(db.session, HumanTask, [row])  # duplicate primary key
+    db.session.rollback()
+    assert [t[0] for t in open_tasks(db.session, case.id)] == [task_id]
+
+
+def test_inserted_and_attached_objects_equal_what_the_orm_loads(ctx: None, driver: Any) -> None:
+    person = insert_returning(db.session, Person, _person())
+    assert inspect(person).persistent and not db.session.dirty
+    db.session.commit()
+    mine = _columns(person)
+    db.session.expunge_all()
+    assert _columns(db.session.get(Person, mine["id"])) == mine
+
+    case = driver().apply().case
+    db.session.expunge_all()
+    loaded = _columns(db.session.get(Case, case.id))
+    db.session.expunge_all()
+    read = Prepared(select(*Case.__table__.c).where(Case.id == bindparam("id")))
+    keys = [Case.__mapper__.get_property_by_column(c).key for c in Case.__table__.c]
+    (values,) = read.all(db.session, {"id": case.id})
+    attached = attach(db.session, Case, dict(zip(keys, values, strict=True)))
+    assert _columns(attached) == loaded
+    assert inspect(attached).persistent and not db.session.dirty
+
+    # attaching again refreshes the session's object in place (as populate_existing would)
+    again = attach(db.session, Case, {**dict(zip(keys, values, strict=True)), "current_step": "changed elsewhere"})
+    assert again is attached and attached.current_step == "changed elsewhere" and not db.session.dirty
