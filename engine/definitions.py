@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from .audit import Actor
 from .errors import DeploymentInvalid, NotFound, UnsafeExpression
 from .models import ProcessDefinition
+from .rows import Prepared
 from .sandbox import check_expression
 from .serialization import SERIALIZER
 
@@ -285,13 +286,13 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
 
 def latest_version(session: Session, key: str) -> tuple[int, str]:
     """Id and digest of the newest version of procedure ``key`` (enough to find it cached)."""
-    found = session.execute(_LATEST_VERSION, {"key": key}).first()
-    if found is None:
+    found = _LATEST_VERSION.all(session, {"key": key})
+    if not found:
         raise NotFound(f"Prosedur '{key}' belum dipasang")
-    return found[0], found[1]
+    return found[0][0], found[0][1]
 
 
-_LATEST_VERSION = (
+_LATEST_VERSION = Prepared(
     select(ProcessDefinition.id, ProcessDefinition.sha256)
     .where(ProcessDefinition.key == bindparam("key"))
     .order_by(ProcessDefinition.version.desc())
@@ -418,7 +419,7 @@ def definition_by_id(session: Session, definition_id: int, sha256: str) -> Loade
     return load_definition(definition)
 
 
-_DIGEST = select(ProcessDefinition.sha256).where(ProcessDefinition.id == bindparam("id"))
+_DIGEST = Prepared(select(ProcessDefinition.sha256).where(ProcessDefinition.id == bindparam("id")))
 
 
 def definition_in_session(session: Session, definition_id: int, sha256: str | None = None) -> LoadedDefinition:
@@ -427,7 +428,8 @@ def definition_in_session(session: Session, definition_id: int, sha256: str | No
     loaded = known.get(definition_id)
     if loaded is None:
         if sha256 is None:
-            sha256 = session.connection().execute(_DIGEST, {"id": definition_id}).scalar()
+            found = _DIGEST.all(session, {"id": definition_id})
+            sha256 = found[0][0] if found else None
         if sha256 is None:
             raise NotFound("Versi prosedur tidak ditemukan")
         loaded = known[definition_id] = definition_by_id(session, definition_id, sha256)

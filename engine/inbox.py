@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, object_session
@@ -279,7 +279,7 @@ def _item(task: Any, case: Any, title: str, nik: str | None, now: datetime) -> d
     }
 
 
-_NIK = select(Person.nik).where(Person.id == bindparam("person_id"))
+_NIK = Prepared(select(Person.nik).where(Person.id == bindparam("person_id")))
 
 
 def _nik(row: HumanTask, case: Case) -> str | None:
@@ -288,7 +288,8 @@ def _nik(row: HumanTask, case: Case) -> str | None:
     if "person" in case.__dict__:  # already loaded
         return case.person.nik if case.person else None
     session = object_session(row)
-    return session.connection().execute(_NIK, {"person_id": case.person_id}).scalar() if session else None
+    found = _NIK.all(session, {"person_id": case.person_id}) if session else []
+    return cast(str, found[0][0]) if found else None
 
 
 STATUS_TEXT = {
