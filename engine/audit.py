@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .clock import aware
 from .models import Case, CaseEvent
-from .rows import UNSAVED_HEADS, insert_rows, update_case
+from .rows import UNSAVED_HEADS, insert_rows, set_committed, update_case
 
 GENESIS_HASH = "0" * 64
 
@@ -112,8 +111,7 @@ def append_event(
     event.hash = hashlib.sha256(
         (case.last_event_hash + _body_text(case.reference, event, payload_text)).encode()
     ).hexdigest()
-    set_committed_value(case, "event_count", event.seq)
-    set_committed_value(case, "last_event_hash", event.hash)
+    set_committed(case, {"event_count": event.seq, "last_event_hash": event.hash})
     insert_rows(session, CaseEvent, [{name: getattr(event, name) for name in _EVENT_COLUMNS}])
     if case_values is None:
         session.info.setdefault(UNSAVED_HEADS, {})[case.id] = case  # the caller writes the case row

@@ -39,7 +39,7 @@ from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNot
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, ProcessDefinition
-from .rows import Prepared, attach, insert_returning, insert_rows, update_case, update_tasks
+from .rows import Prepared, attach, insert_returning, insert_rows, unscoped, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -297,6 +297,7 @@ def start_case(
     now: datetime,
 ) -> tuple[Case, str]:
     """Start a case on the latest version of procedure ``key``; return it and its tracking code."""
+    session = unscoped(session)
     definition_id, sha256 = latest_version(session, key)
     loaded = definition_by_id(session, definition_id, sha256)
     reference = _new_reference(session, key, now)
@@ -423,6 +424,7 @@ def _record_task_change(
 
 def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Claim a task for ``actor``. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed."""
+    session = unscoped(session)
     row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state == "claimed":
         if row.claimed_by == actor.username:
@@ -436,6 +438,7 @@ def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> H
 
 def release_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Give a claimed task back to its queue. Raises like :func:`claim_task`."""
+    session = unscoped(session)
     row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state != "claimed":
         return row
@@ -450,6 +453,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
 
     Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed, InvalidSubmission.
     """
+    session = unscoped(session)
     row, case, sha256 = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
@@ -487,6 +491,7 @@ def deliver_message(
     session: Session, case: Case, name: str, payload: dict[str, Any], actor: Actor, now: datetime
 ) -> Case:
     """Deliver message ``name`` (e.g. the applicant's resubmission). Raises NotWaiting."""
+    session = unscoped(session)
     case = lock_case(session, case.id)
     if case.status != "active":
         raise NotWaiting("Kasus ini sudah ditutup")

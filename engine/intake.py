@@ -14,7 +14,7 @@ from .audit import Actor
 from .cases import CaseSummary, start_case
 from .clock import aware
 from .models import Case, Person
-from .rows import insert_returning
+from .rows import insert_returning, unscoped
 
 SERVICES = {
     "panti_rehab": ("Panti Rehab", "Rujukan ke panti rehabilitasi sosial."),
@@ -182,6 +182,7 @@ def submit_application(
 
     Returns the case, the applicant's tracking code and warnings for the operator.
     """
+    session = unscoped(session)
     applicant = data["applicant"]
     warnings = validation.nik_warnings(
         applicant["nik"], applicant["birth_date"], applicant["gender"], aware(now).date()

@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -110,8 +110,7 @@ def _forget_connection(session: Session, transaction: Any) -> None:
 
 def _connection(session: Session) -> tuple[Any, Any]:
     """The dialect and DB-API connection of the session's transaction (looked up once per transaction)."""
-    if isinstance(session, scoped_session):
-        session = session()
+    session = unscoped(session)
     transaction = session.get_transaction()
     found = session.info.get(_CONNECTION)
     if found is None or transaction is None or found[0] is not transaction:
@@ -214,8 +213,7 @@ def update_case(session: Session, case: Case, values: dict[str, Any]) -> None:
     params.update(w_id=case.id, w_version=old)
     if _case_update(frozenset(values)).rowcount(session, params) != 1:
         raise StaleDataError(f"case {case.reference} was changed by another transaction")
-    for key, value in values.items():
-        set_committed_value(case, key, value)
+    set_committed(case, values)
 
 
 def update_tasks(session: Session, task_ids: list[str], values: dict[str, Any]) -> None:
@@ -228,8 +226,7 @@ def update_tasks(session: Session, task_ids: list[str], values: dict[str, Any]) 
     for task_id in task_ids:
         row = session.identity_map.get(identity_key(HumanTask, task_id))
         if row is not None:
-            for key, value in values.items():
-                set_committed_value(row, key, value)
+            set_committed(row, values)
 
 
 def insert_rows(
@@ -260,6 +257,18 @@ def insert_returning(session: Session, model: type[Any], values: dict[str, Any])
     )
 
 
+def set_committed(obj: Any, values: dict[str, Any]) -> None:
+    """``set_committed_value`` for several attributes at once: loaded, unchanged, not expired."""
+    state = instance_state(obj)
+    state.dict.update(values)
+    state._commit(state.dict, list(values))
+
+
+def unscoped(session: Session) -> Session:
+    """The session itself behind a ``scoped_session`` proxy (each proxied call looks it up again)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
     """The session's object for a row read with :class:`Prepared`, ``values`` as its committed state.
 
@@ -271,11 +280,10 @@ def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
     fresh = obj is None
     if fresh:
         obj = mapper.class_manager.new_instance()
-    state = instance_state(obj)
-    state.dict.update(values)
     if fresh:  # nothing changed or expired yet: the values are its loaded state
+        instance_state(obj).dict.update(values)
         make_transient_to_detached(obj)
         session.add(obj)
-    else:  # set_committed_value() for each attribute at once: loaded, unchanged, not expired
-        state._commit(state.dict, list(values))
+    else:
+        set_committed(obj, values)
     return obj
