@@ -368,7 +368,8 @@ _LOCK_TASK = Prepared(
     .join(Case.__table__, HumanTask.case_id == Case.id)
     .join(ProcessDefinition.__table__, Case.definition_id == ProcessDefinition.id)
     .where(HumanTask.id == bindparam("task_id"))
-    .with_for_update()
+    # the task's and its case's rows only: every case shares its procedure version's row
+    .with_for_update(of=[HumanTask.__table__, Case.__table__])
 )
 
 

@@ -94,3 +94,31 @@ def test_concurrent_claims_of_one_task_one_wins(real_app: Flask) -> None:
     with real_app.app_context():
         claims = db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "task_claimed"))
     assert claims == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks are PostgreSQL's (SQLite has one writer)")
+def test_completions_of_different_cases_do_not_wait_for_each_other(real_app: Flask) -> None:
+    """The task's row lock covers its task and case, not the procedure version all cases share."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from engine.audit import Actor
+    from engine.cases import complete_task, open_tasks
+
+    client = real_app.test_client()
+    first, second = _first_task(real_app, client), _first_task(real_app, client)
+    operator, now = Actor("operator", ("operator",)), datetime.now(UTC)
+    with real_app.app_context():
+        holding = Session(bind=db.engine)
+        try:
+            complete_task(holding, first, operator, SAMPLE_DATA["verifikasi"], now)  # locks held, not committed
+            db.session.execute(text("SET LOCAL lock_timeout = '3s'"))
+            complete_task(db.session, second, operator, SAMPLE_DATA["verifikasi"], now)
+            db.session.commit()
+        finally:
+            holding.rollback()
+            holding.close()
+        case_id = db.session.scalar(select(HumanTask.case_id).where(HumanTask.id == second))
+        assert [spec for _, _, spec in open_tasks(db.session, case_id)] == ["kunjungan"]
