@@ -10,10 +10,11 @@ stale values.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Connection, Table, bindparam, event, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import instance_state
@@ -62,21 +63,29 @@ class Prepared:
         Driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``...),
         as they would be from ``Connection.execute``.
         """
-        dialect, dbapi_connection = _connection(session)
+        dialect, connection = _connection(session)
         compiled = self._compiled(dialect)
-        cursor = dbapi_connection.cursor()
+        cursor = connection.connection.cursor()
         try:
             if isinstance(params, list):
                 cursor.executemany(compiled.sql, [compiled.bind(p) for p in params])
             else:
                 cursor.execute(compiled.sql, compiled.bind(params))
         except dialect.loaded_dbapi.Error as error:
-            cursor.close()
+            # what Connection.execute does with a driver error: invalidate a lost connection, and
+            # raise SQLAlchemy's exception (parameters hidden when the engine hides them)
+            lost = dialect.is_disconnect(error, connection.connection, cursor)
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
+            if lost:
+                connection.invalidate(error)
             raise DBAPIError.instance(
                 compiled.sql,
                 params,
                 error,
                 dialect.loaded_dbapi.Error,
+                hide_parameters=connection.engine.hide_parameters,
+                connection_invalidated=lost,
                 dialect=dialect,
                 ismulti=isinstance(params, list),
             ) from error
@@ -108,14 +117,14 @@ def _forget_connection(session: Session, transaction: Any) -> None:
         session.info.pop(_CONNECTION, None)
 
 
-def _connection(session: Session) -> tuple[Any, Any]:
-    """The dialect and DB-API connection of the session's transaction (looked up once per transaction)."""
+def _connection(session: Session) -> tuple[Any, Connection]:
+    """The dialect and connection of the session's transaction (looked up once per transaction)."""
     session = unscoped(session)
     transaction = session.get_transaction()
     found = session.info.get(_CONNECTION)
     if found is None or transaction is None or found[0] is not transaction:
         connection = session.connection()
-        found = session.info[_CONNECTION] = (session.get_transaction(), connection.dialect, connection.connection)
+        found = session.info[_CONNECTION] = (session.get_transaction(), connection.dialect, connection)
     return found[1], found[2]
 
 

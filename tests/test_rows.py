@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.cases import open_tasks
 from engine.models import Case, HumanTask, Notification, Person
 from engine.rows import Prepared, attach, insert_returning, insert_rows
+from tests.conftest import ON_POSTGRES
 from web.extensions import db
 
 NOW = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -65,8 +66,9 @@ def test_driver_errors_surface_as_sqlalchemy_errors_and_roll_back(ctx: None, dri
     case = driver().apply().case
     task_id = open_tasks(db.session, case.id)[0][0]
     row = {"id": task_id, "case_id": case.id, "spec_name": "x", "role": "operator", "state": "ready", "created_at": NOW}
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as raised:
         insert_rows(db.session, HumanTask, [row])  # duplicate primary key
+    assert "parameters hidden" in str(raised.value)  # errors and logs carry no NIK, names or phones
     db.session.rollback()
     assert [t[0] for t in open_tasks(db.session, case.id)] == [task_id]
 
@@ -93,3 +95,16 @@ def test_inserted_and_attached_objects_equal_what_the_orm_loads(ctx: None, drive
     # attaching again refreshes the session's object in place (as populate_existing would)
     again = attach(db.session, Case, {**dict(zip(keys, values, strict=True)), "current_step": "changed elsewhere"})
     assert again is attached and attached.current_step == "changed elsewhere" and not db.session.dirty
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a server to lose the connection to")
+def test_a_lost_connection_is_invalidated_and_the_next_transaction_gets_a_new_one(ctx: None, driver: Any) -> None:
+    case = driver().apply().case
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with db.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(OperationalError) as raised:
+        open_tasks(db.session, case.id)
+    assert raised.value.connection_invalidated
+    db.session.rollback()
+    assert len(open_tasks(db.session, case.id)) == 1

@@ -23,7 +23,12 @@ def create_app(config: Any = None) -> Flask:
     from .extensions import db, login_manager, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "json_serializer": compact_json}
+    # hide_parameters: database errors (and the logs they reach) never carry NIK, names or phones
+    options = {
+        "hide_parameters": True,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "json_serializer": compact_json,
+    }
     if uri.startswith("sqlite"):
         options["connect_args"] = {"timeout": 15, "check_same_thread": False}
         if uri not in {"sqlite://", "sqlite:///:memory:"}:

@@ -85,7 +85,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _conflict(exc: Exception) -> Any:
         db.session.rollback()
-        app.logger.info("conflict: %s", exc)
+        # the class and constraint only: PostgreSQL's message quotes the conflicting values
+        constraint = getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
+        app.logger.info("conflict: %s%s", type(exc).__name__, f" on {constraint}" if constraint else "")
         return error_response(409, "conflict", "Kasus sedang diubah oleh orang lain; muat ulang dan coba lagi")
 
     @app.errorhandler(OperationalError)
