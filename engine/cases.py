@@ -38,7 +38,7 @@ from .definitions import LoadedDefinition, definition_by_id, definition_in_sessi
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
-from .models import Case, Counter, HumanTask, ProcessDefinition
+from .models import Case, Counter, HumanTask, Person, ProcessDefinition
 from .rows import Prepared, attach, insert_returning, insert_rows, unscoped, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
@@ -364,9 +364,10 @@ _CASE_COLUMNS = list(cast(Table, Case.__table__).c)
 _TASK_KEYS = [HumanTask.__mapper__.get_property_by_column(c).key for c in _TASK_COLUMNS]
 _CASE_KEYS = [Case.__mapper__.get_property_by_column(c).key for c in _CASE_COLUMNS]
 _LOCK_TASK = Prepared(
-    select(*_TASK_COLUMNS, *_CASE_COLUMNS, ProcessDefinition.sha256)
+    select(*_TASK_COLUMNS, *_CASE_COLUMNS, ProcessDefinition.sha256, Person.nik, Person.phone)
     .join(Case.__table__, HumanTask.case_id == Case.id)
     .join(ProcessDefinition.__table__, Case.definition_id == ProcessDefinition.id)
+    .outerjoin(Person.__table__, Case.person_id == Person.id)
     .where(HumanTask.id == bindparam("task_id"))
     # the task's and its case's rows only: every case shares its procedure version's row
     .with_for_update(of=[HumanTask.__table__, Case.__table__])
@@ -376,20 +377,26 @@ _LOCK_TASK = Prepared(
 def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case, str]:
     """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait).
 
-    Also returns the digest of the case's procedure version, which finds it in the cache.
+    Also returns the digest of the case's procedure version, which finds it in the cache, and
+    loads the applicant's NIK and phone (the answer and the notifications need them).
     """
     found = _LOCK_TASK.all(session, {"task_id": _checked_id(task_id)})
     if not found:
         raise NotFound("Tugas tidak ditemukan")
-    values, split = found[0], len(_TASK_KEYS)
+    values, split, end = found[0], len(_TASK_KEYS), len(_TASK_KEYS) + len(_CASE_KEYS)
     row = attach(session, HumanTask, dict(zip(_TASK_KEYS, values[:split], strict=True)))
-    case = attach(session, Case, dict(zip(_CASE_KEYS, values[split:-1], strict=True)))
+    case = attach(session, Case, dict(zip(_CASE_KEYS, values[split:end], strict=True)))
+    sha256, nik, phone = values[end:]
     set_committed_value(row, "case", case)  # the row holds its case: no lazy load, no early collection
+    person = None
+    if case.person_id is not None:
+        person = attach(session, Person, {"id": case.person_id, "nik": nik, "phone": phone}, refresh=False)
+    set_committed_value(case, "person", person)
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:
         raise TaskNotActive("Tugas ini sudah diselesaikan atau tidak lagi aktif")
-    return row, case, values[-1]
+    return row, case, sha256
 
 
 def _record_task_change(

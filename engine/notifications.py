@@ -67,9 +67,13 @@ _PHONE = Prepared(select(Person.phone).where(Person.id == bindparam("person_id")
 
 def _recipient(session: Session, case: Case) -> str | None:
     if case.person_id is not None:
-        found = _PHONE.all(session, {"person_id": case.person_id})
-        if found and found[0][0]:
-            return cast(str, found[0][0])
+        if "person" in case.__dict__:  # loaded with the case (engine.cases reads it with the task)
+            phone = case.person.phone if case.person else None
+        else:
+            found = _PHONE.all(session, {"person_id": case.person_id})
+            phone = found[0][0] if found else None
+        if phone:
+            return cast(str, phone)
     complainant = start_data(session, case).get("complainant") or {}
     phone = complainant.get("phone")
     return phone if isinstance(phone, str) and phone else None

@@ -278,21 +278,21 @@ def unscoped(session: Session) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-def attach(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+def attach(session: Session, model: type[Any], values: dict[str, Any], *, refresh: bool = True) -> Any:
     """The session's object for a row read with :class:`Prepared`, ``values`` as its committed state.
 
     What the ORM does for a row it loads with ``populate_existing``, for a fraction of the cost:
-    an object already in the session is refreshed in place, else a new one joins it as persistent.
+    an object already in the session is refreshed in place (``refresh=False``: left as the session
+    has it), else a new one joins the session as persistent; columns not in ``values`` load on
+    first access.
     """
     mapper = model.__mapper__
     obj = session.identity_map.get(identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
-    fresh = obj is None
-    if fresh:
+    if obj is None:  # nothing changed or expired yet: the values are its loaded state
         obj = mapper.class_manager.new_instance()
-    if fresh:  # nothing changed or expired yet: the values are its loaded state
         instance_state(obj).dict.update(values)
         make_transient_to_detached(obj)
         session.add(obj)
-    else:
+    elif refresh:
         set_committed(obj, values)
     return obj

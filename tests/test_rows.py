@@ -108,3 +108,26 @@ def test_a_lost_connection_is_invalidated_and_the_next_transaction_gets_a_new_on
     assert raised.value.connection_invalidated
     db.session.rollback()
     assert len(open_tasks(db.session, case.id)) == 1
+
+
+def test_a_locked_task_comes_with_its_case_and_the_applicants_contact(ctx: None, driver: Any, actor: Any) -> None:
+    from engine.cases import complete_task
+    from web.demo import SAMPLE_DATA
+
+    case = driver().apply().case
+    person_id = case.person_id
+    task_id = open_tasks(db.session, case.id)[0][0]
+    db.session.expunge_all()
+    row = complete_task(db.session, task_id, actor("operator"), SAMPLE_DATA["verifikasi"], NOW)
+    loaded = inspect(row).dict
+    assert loaded["case"].id == case.id and loaded["case"].__dict__["person"].id == person_id
+    assert {"nik", "phone"}.isdisjoint(inspect(loaded["case"].person).unloaded)  # no query to read them
+
+    # a person the session already holds (maybe with unsaved edits) is left as the session has it
+    db.session.rollback()
+    operator = actor("operator")  # (reads the user: an autoflush would write the edit below)
+    person = db.session.get(Person, person_id)
+    person.phone = "081299990000"
+    complete_task(db.session, task_id, operator, SAMPLE_DATA["verifikasi"], NOW)
+    assert person.phone == "081299990000"
+    db.session.rollback()
