@@ -85,94 +85,123 @@ def bare_spiff_case() -> Any:
     return one
 
 
+class EngineBench:
+    """Our engine on a fresh SQLite file; :meth:`case` runs the happy path (in its app context)."""
+
+    def __init__(self, tmp: Path) -> None:
+        from engine import intake
+        from engine.audit import Actor
+        from tests.conftest import make_config, seed
+        from web import create_app
+        from web.demo import sample_application
+        from web.extensions import db
+
+        self.app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'bench.db'}"))
+        self.context = self.app.app_context()
+        self.context.push()
+        db.create_all()
+        seed(self.app)
+        self.db = db
+        self.actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
+        self.actors["kabid"] = Actor("kabid_rehsos", ("kabid",), "rehsos")
+        self.payload = intake.ApplicationSchema().load(sample_application(0))
+        self.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def tick(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def open_task(self, case_id: int) -> Any:
+        """What a worker does between steps: find the case's open task (one indexed read)."""
+        from engine.cases import open_tasks
+
+        (found,) = open_tasks(self.db.session, case_id)
+        return found
+
+    def new_case(self) -> Any:
+        from engine import intake
+
+        case, _, _ = intake.submit_application(
+            self.db.session, self.payload, self.actors["front_office"], self.tick(), "P14D"
+        )
+        self.db.session.commit()
+        return case
+
+    def case(self) -> Any:
+        """One application through the eight steps, one transaction each."""
+        from engine.cases import complete_task
+
+        case = self.new_case()
+        for name in HAPPY:
+            task_id, role, _ = self.open_task(case.id)
+            complete_task(self.db.session, task_id, self.actors[role], SAMPLE_DATA[name], self.tick())
+            self.db.session.commit()
+        assert case.status == "completed"
+        return case
+
+    def close(self) -> None:
+        """Leave the app context (the API part makes its own per request)."""
+        self.db.session.remove()
+        self.context.pop()
+
+
 def main() -> None:
     cases = int(os.environ.get("BENCH_CASES", "30"))
     tmp = Path(tempfile.mkdtemp(prefix="sibalang-bench-"))
     os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(tmp))
-    from engine import intake
     from engine.audit import Actor
-    from engine.cases import complete_task, deliver_message, open_tasks
-    from tests.conftest import make_config, seed
-    from web import create_app
+    from engine.cases import complete_task, deliver_message
     from web.demo import sample_application
-    from web.extensions import db
 
-    db_file = tmp / "bench.db"
-    app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_file}"))
-    with app.app_context():
-        db.create_all()
-        seed(app)
-        actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
-        actors["kabid"] = Actor("kabid_rehsos", ("kabid",), "rehsos")
-        payload = intake.ApplicationSchema().load(sample_application(0))
-        now = [datetime(2026, 11, 2, 9, tzinfo=UTC)]
-
-        def tick() -> datetime:
-            now[0] += timedelta(seconds=1)
-            return now[0]
-
-        def open_task(case_id: int) -> Any:
-            """What a worker does between steps: find the case's open task (one indexed read)."""
-            (found,) = open_tasks(db.session, case_id)
-            return found
-
-        def engine_case() -> Any:
-            case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
-            db.session.commit()
-            for name in HAPPY:
-                task_id, role, _ = open_task(case.id)
-                complete_task(db.session, task_id, actors[role], SAMPLE_DATA[name], tick())
-                db.session.commit()
-            assert case.status == "completed"
-            return case
-
-        engine_case()
-        bare = bare_spiff_case()
-        bare()
-        size_before = _used_bytes(db)
-        rounds = 5
-        a, b = (
-            t / cases
-            for t in interleaved(
-                rounds, lambda: [bare() for _ in range(cases)], lambda: [engine_case() for _ in range(cases)]
-            )
+    bench = EngineBench(tmp)
+    db, actors, tick, open_task, engine_case = bench.db, bench.actors, bench.tick, bench.open_task, bench.case
+    engine_case()
+    bare = bare_spiff_case()
+    bare()
+    size_before = _used_bytes(db)
+    rounds = 5
+    a, b = (
+        t / cases
+        for t in interleaved(
+            rounds, lambda: [bare() for _ in range(cases)], lambda: [engine_case() for _ in range(cases)]
         )
-        size_after = _used_bytes(db)
-        stored = (size_after - size_before) / (rounds * cases)
+    )
+    size_after = _used_bytes(db)
+    stored = (size_after - size_before) / (rounds * cases)
 
-        # (d) one completion in a case with 200 earlier events vs in a fresh case
-        incomplete = {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}
-        applicant = Actor("applicant", ("applicant",))
+    # (d) one completion in a case with 200 earlier events vs in a fresh case
+    incomplete = {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}
+    applicant = Actor("applicant", ("applicant",))
 
-        def correction_round(case: Any) -> float:
-            """Operator marks the case incomplete, applicant resubmits; returns the completion's cost."""
-            task_id, _, _ = open_task(case.id)
-            t0 = time.perf_counter()
-            complete_task(db.session, task_id, actors["operator"], incomplete, tick())
-            db.session.commit()
-            cost = time.perf_counter() - t0
-            deliver_message(db.session, case, "pengajuan_ulang", {}, applicant, tick())
-            db.session.commit()
-            return cost
+    def correction_round(case: Any) -> float:
+        """Operator marks the case incomplete, applicant resubmits; returns the completion's cost."""
+        task_id, _, _ = open_task(case.id)
+        t0 = time.perf_counter()
+        complete_task(db.session, task_id, actors["operator"], incomplete, tick())
+        db.session.commit()
+        cost = time.perf_counter() - t0
+        deliver_message(db.session, case, "pengajuan_ulang", {}, applicant, tick())
+        db.session.commit()
+        return cost
 
-        def loop_case(loops: int) -> Any:
-            case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], tick(), "P14D")
-            db.session.commit()
-            while case.event_count < loops:
-                correction_round(case)
-            return case
+    def loop_case(loops: int) -> Any:
+        case = bench.new_case()
+        while case.event_count < loops:
+            correction_round(case)
+        return case
 
-        def completion_cost(case: Any) -> float:
-            return statistics.median(correction_round(case) for _ in range(15))
+    def completion_cost(case: Any) -> float:
+        return statistics.median(correction_round(case) for _ in range(15))
 
-        old = loop_case(200)
-        fresh_costs, old_costs = [], []
-        for _ in range(3):
-            fresh_costs.append(completion_cost(loop_case(0)))
-            old_costs.append(completion_cost(old))
-        d = statistics.median(old_costs) / statistics.median(fresh_costs)
+    old = loop_case(200)
+    fresh_costs, old_costs = [], []
+    for _ in range(3):
+        fresh_costs.append(completion_cost(loop_case(0)))
+        old_costs.append(completion_cost(old))
+    d = statistics.median(old_costs) / statistics.median(fresh_costs)
+    bench.close()
 
-    client = app.test_client()
+    client = bench.app.test_client()
     tokens = {}
     for user in ("operator", "supervisor", "manager", "kadis", "kabid_rehsos", "front_office"):
         answer = client.post("/api/v1/auth/token", json={"username": user, "password": "rahasia-uji-123"})

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,16 +28,9 @@ def run(variant: str, cases: int) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "tests" / "bench"))
     os.environ.setdefault("SIBALANG_INSTANCE_DIR", tempfile.mkdtemp(prefix="sibalang-floor-"))
-    from bench_engine import bare_spiff_case
+    from bench_engine import EngineBench, bare_spiff_case
 
     from engine import cases as engine_cases
-    from engine import intake
-    from engine.audit import Actor
-    from tests.conftest import make_config, seed
-    from tests.test_rujukan import HAPPY
-    from web import create_app
-    from web.demo import SAMPLE_DATA, sample_application
-    from web.extensions import db
 
     if variant in ("no state snapshot", "neither"):
         # one case at a time: the in-process cache hands back the live workflow every step
@@ -47,37 +39,20 @@ def run(variant: str, cases: int) -> None:
     if variant in ("no validation", "neither"):
         engine_cases.validate_submission = lambda schema, data: dict(data)  # type: ignore[assignment]
 
-    tmp = Path(os.environ["SIBALANG_INSTANCE_DIR"])
-    app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'floor.db'}"))
-    with app.app_context():
-        db.create_all()
-        seed(app)
-        actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
-        actors["kabid"] = Actor("kabid_rehsos", ("kabid",), "rehsos")
-        payload = intake.ApplicationSchema().load(sample_application(0))
-        now = [datetime(2026, 11, 2, 9, tzinfo=UTC)]
-
-        def engine_case() -> None:
-            now[0] += timedelta(seconds=1)
-            case, _, _ = intake.submit_application(db.session, payload, actors["front_office"], now[0], "P14D")
-            db.session.commit()
-            for name in HAPPY:
-                task_id, role, _ = engine_cases.open_tasks(db.session, case.id)[0]
-                engine_cases.complete_task(db.session, task_id, actors[role], SAMPLE_DATA[name], now[0])
-                db.session.commit()
-
-        bare = bare_spiff_case()
-        for _ in range(20):
-            bare()
-            engine_case()
-        a, b = [], []
-        for _ in range(cases):
-            t0 = time.perf_counter()
-            bare()
-            a.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            engine_case()
-            b.append(time.perf_counter() - t0)
+    bench = EngineBench(Path(os.environ["SIBALANG_INSTANCE_DIR"]))
+    bare = bare_spiff_case()
+    for _ in range(20):
+        bare()
+        bench.case()
+    a, b = [], []
+    for _ in range(cases):
+        t0 = time.perf_counter()
+        bare()
+        a.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bench.case()
+        b.append(time.perf_counter() - t0)
+    bench.close()
     print(
         f"{variant:<18} a {min(a) * 1000:5.2f}  b {min(b) * 1000:5.2f}  b/a {min(b) / min(a):4.2f}"
         f"   (medians: a {statistics.median(a) * 1000:5.2f}  b {statistics.median(b) * 1000:5.2f})",
