@@ -37,7 +37,9 @@ class Prepared:
     times what SQLite needs for one of these small statements. The SQL is SQLAlchemy's own
     compilation, and parameters and results pass through the column types' own processors
     (the same functions SQLAlchemy would apply), so what reaches the database is identical; the
-    statement runs inside the session's transaction on the session's connection.
+    statement runs inside the session's transaction on the session's connection. It does not pass
+    through SQLAlchemy's execution events (``before_cursor_execute`` and the like); echo logging
+    still shows it.
     """
 
     __slots__ = ("statement", "column_keys", "_by_dialect")
@@ -65,6 +67,9 @@ class Prepared:
         """
         dialect, connection = _connection(session)
         compiled = self._compiled(dialect)
+        engine = connection.engine
+        if engine.echo:  # SQLALCHEMY_ECHO: these statements bypass Connection.execute's own logging
+            engine.logger.info("[prepared] %s", compiled.sql)
         cursor = connection.connection.cursor()
         try:
             if isinstance(params, list):
