@@ -36,7 +36,6 @@ NAMING = {
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class UTCDateTime(TypeDecorator):
@@ -60,7 +59,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (aware(value) - _EPOCH) // _MICROSECOND
+            since = (value if value.tzinfo is None else value.astimezone(UTC)).replace(tzinfo=UTC) - _EPOCH
+            return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
         return aware(value)
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
@@ -69,7 +69,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if isinstance(value, int):
-            return _EPOCH + value * _MICROSECOND
+            return _EPOCH + timedelta(microseconds=value)
         if isinstance(value, str):  # a database written before integers were used
             return aware(datetime.fromisoformat(value))
         return aware(value)
@@ -107,6 +107,14 @@ class TaskId(TypeDecorator):
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
+        if dialect.name != "postgresql" and isinstance(value, str) and len(value) == 36:
+            # the canonical form every id here has: its 16 bytes without parsing a UUID object
+            try:
+                raw = bytes.fromhex(value.replace("-", ""))
+            except ValueError:
+                raw = b""
+            if len(raw) == 16 and value[8] == value[13] == value[18] == value[23] == "-":
+                return raw
         try:
             uuid = UUID(str(value))
         except ValueError:
@@ -114,6 +122,9 @@ class TaskId(TypeDecorator):
         return str(uuid) if dialect.name == "postgresql" else uuid.bytes
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, bytes | memoryview) and len(value) == 16:
+            h = bytes(value).hex()  # str(UUID(bytes=...)), without the object
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         if isinstance(value, bytes | memoryview):
             return str(UUID(bytes=bytes(value)))
         return None if value is None else str(value)

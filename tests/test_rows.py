@@ -131,3 +131,33 @@ def test_a_locked_task_comes_with_its_case_and_the_applicants_contact(ctx: None,
     complete_task(db.session, task_id, operator, SAMPLE_DATA["verifikasi"], NOW)
     assert person.phone == "081299990000"
     db.session.rollback()
+
+
+def test_column_types_fast_paths_agree_with_the_reference_conversions() -> None:
+    """UTCDateTime and TaskId skip timedelta division and UUID objects; the results must not change."""
+    import random
+    from datetime import timedelta, timezone
+    from uuid import UUID, uuid4
+
+    from sqlalchemy.dialects import sqlite
+
+    from engine.models import NIL_UUID, TaskId, UTCDateTime
+
+    dialect, moments, ids = sqlite.dialect(), UTCDateTime(), TaskId()
+    epoch, rng = datetime(1970, 1, 1, tzinfo=UTC), random.Random(7)
+    for _ in range(2000):
+        moment = epoch + timedelta(microseconds=rng.randint(-(10**15), 10**17))
+        for value in (
+            moment,
+            moment.astimezone(timezone(timedelta(hours=rng.randint(-12, 14)))),
+            moment.replace(tzinfo=None),
+        ):
+            stored = moments.process_bind_param(value, dialect)
+            assert stored == (moment - epoch) // timedelta(microseconds=1)
+            assert moments.process_result_value(stored, dialect) == moment
+        text_id = str(uuid4())
+        for value in (text_id, text_id.upper(), UUID(text_id), "{" + text_id + "}", text_id.replace("-", "")):
+            assert ids.process_bind_param(value, dialect) == UUID(text_id).bytes
+        assert ids.process_result_value(UUID(text_id).bytes, dialect) == text_id
+    for junk in ("x" * 36, "12 34 56-1234-1234-1234-123456789012", "1234567812341234123412345678901234ab", ""):
+        assert ids.process_bind_param(junk, dialect) == NIL_UUID.bytes
