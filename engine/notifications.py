@@ -81,10 +81,10 @@ def _recipient(session: Session, case: Case) -> str | None:
 
 def queue_for_case_change(
     session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
-) -> Notification | None:
+) -> dict[str, Any] | None:
     """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number.
 
-    The row is written at once; the returned object is a copy outside the session.
+    The row is written at once; returns its column values.
     """
     recipient = _recipient(session, case)
     if recipient is None:
@@ -103,7 +103,7 @@ def queue_for_case_change(
         "created_at": aware(now),
     }
     insert_rows(session, Notification, [values])
-    return Notification(**values)
+    return values
 
 
 def message_of(session: Session, row: Notification) -> str:
@@ -154,7 +154,7 @@ def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, A
     return []
 
 
-def on_case_saved(session: Session, case: Case, now: datetime) -> list[Notification]:
+def on_case_saved(session: Session, case: Case, now: datetime) -> list[dict[str, Any]]:
     """Queue the messages the events of this unit of work call for (called by ``cases.save_workflow``).
 
     Reads the events this unit of work appended (kept in memory by ``append_event``), so it
