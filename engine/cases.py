@@ -303,6 +303,7 @@ def start_case(
     reference = _new_reference(session, key, now)
     tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    # every column, so the case object has nothing left to load from the row just inserted
     values = {
         "reference": reference,
         "tracking_code_hash": hash_tracking_code(reference, tracking_code),
