@@ -39,7 +39,7 @@ from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNot
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, Person, ProcessDefinition
-from .rows import Prepared, attach, insert_returning, insert_rows, unscoped, update_case, update_tasks
+from .rows import Prepared, attach, attribute_keys, insert_returning, insert_rows, unscoped, update_case, update_tasks
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -362,8 +362,8 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
 
 _TASK_COLUMNS = list(cast(Table, HumanTask.__table__).c)
 _CASE_COLUMNS = list(cast(Table, Case.__table__).c)
-_TASK_KEYS = [HumanTask.__mapper__.get_property_by_column(c).key for c in _TASK_COLUMNS]
-_CASE_KEYS = [Case.__mapper__.get_property_by_column(c).key for c in _CASE_COLUMNS]
+_TASK_KEYS = attribute_keys(HumanTask)
+_CASE_KEYS = attribute_keys(Case)
 _LOCK_TASK = Prepared(
     select(*_TASK_COLUMNS, *_CASE_COLUMNS, ProcessDefinition.sha256, Person.nik, Person.phone)
     .join(Case.__table__, HumanTask.case_id == Case.id)

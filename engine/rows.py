@@ -55,12 +55,8 @@ class Prepared:
             found = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect, self.column_keys)
         return found
 
-    def cursor(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        """Execute with ``params`` (a list runs as executemany); return the DB-API cursor."""
-        return self._run(session, params)[0]
-
     def _run(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> tuple[Any, _Compiled]:
-        """Execute with ``params``; return the DB-API cursor and the statement as compiled.
+        """Execute with ``params`` (a list runs as executemany); return the cursor and the compilation.
 
         Driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``...),
         as they would be from ``Connection.execute``.
@@ -97,7 +93,7 @@ class Prepared:
         return cursor, compiled
 
     def rowcount(self, session: Session, params: dict[str, Any] | list[dict[str, Any]]) -> int:
-        cursor = self.cursor(session, params)
+        cursor, _ = self._run(session, params)
         count = int(cursor.rowcount)
         cursor.close()
         return count
@@ -263,12 +259,24 @@ def insert_returning(session: Session, model: type[Any], values: dict[str, Any])
         pk = list(table.primary_key)
         stmt = _RETURNING[model][columns] = Prepared(insert(table).returning(*pk), sorted(columns))
     (key,) = stmt.all(session, values)
+    return attach(session, model, {**values, **dict(zip(_primary_key(model), key, strict=True))})
+
+
+def attribute_keys(model: type[Any], columns: Any = None) -> list[str]:
+    """The ORM attribute names of ``model``'s ``columns`` (default: all of its table's), in order."""
     mapper = model.__mapper__
-    return attach(
-        session,
-        model,
-        {**values, **{mapper.get_property_by_column(c).key: v for c, v in zip(mapper.primary_key, key, strict=True)}},
-    )
+    return [mapper.get_property_by_column(c).key for c in (model.__table__.c if columns is None else columns)]
+
+
+_PRIMARY_KEYS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _primary_key(model: type[Any]) -> tuple[str, ...]:
+    """The attribute names of ``model``'s primary key (looked up once)."""
+    found = _PRIMARY_KEYS.get(model)
+    if found is None:
+        found = _PRIMARY_KEYS[model] = tuple(attribute_keys(model, model.__mapper__.primary_key))
+    return found
 
 
 def set_committed(obj: Any, values: dict[str, Any]) -> None:
@@ -292,7 +300,7 @@ def attach(session: Session, model: type[Any], values: dict[str, Any], *, refres
     first access.
     """
     mapper = model.__mapper__
-    obj = session.identity_map.get(identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
+    obj = session.identity_map.get(identity_key(model, tuple(values[k] for k in _primary_key(model))))
     if obj is None:  # nothing changed or expired yet: the values are its loaded state
         obj = mapper.class_manager.new_instance()
         instance_state(obj).dict.update(values)

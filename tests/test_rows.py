@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.cases import open_tasks
 from engine.models import Case, HumanTask, Notification, Person
-from engine.rows import Prepared, attach, insert_returning, insert_rows
+from engine.rows import Prepared, attach, attribute_keys, insert_returning, insert_rows
 from tests.conftest import ON_POSTGRES
 from web.extensions import db
 
@@ -86,7 +86,7 @@ def test_inserted_and_attached_objects_equal_what_the_orm_loads(ctx: None, drive
     loaded = _columns(db.session.get(Case, case.id))
     db.session.expunge_all()
     read = Prepared(select(*Case.__table__.c).where(Case.id == bindparam("id")))
-    keys = [Case.__mapper__.get_property_by_column(c).key for c in Case.__table__.c]
+    keys = attribute_keys(Case)
     (values,) = read.all(db.session, {"id": case.id})
     attached = attach(db.session, Case, dict(zip(keys, values, strict=True)))
     assert _columns(attached) == loaded

@@ -19,7 +19,7 @@ from engine.audit import Actor
 from engine.clock import utcnow
 from engine.errors import EngineError, Forbidden
 from engine.models import ApiToken, User
-from engine.rows import Prepared, attach
+from engine.rows import Prepared, attach, attribute_keys
 
 from .extensions import db, login_manager
 
@@ -94,7 +94,7 @@ def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
     return token, expires
 
 
-_USER_KEYS = [User.__mapper__.get_property_by_column(c).key for c in User.__table__.c]
+_USER_KEYS = attribute_keys(User)
 _TOKEN_USER = Prepared(
     select(*User.__table__.c)
     .join(ApiToken, ApiToken.user_id == User.id)
