@@ -23,6 +23,7 @@ assets:
 
 db: install
 	SIBALANG_DEMO=1 $(FLASK) db upgrade
+	SIBALANG_DEMO=1 $(FLASK) letters demo-certificate
 	SIBALANG_DEMO=1 $(FLASK) processes deploy bpmn
 
 demo: db

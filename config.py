@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.agency import AgencyProfile, load_profile
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("SIBALANG_INSTANCE_DIR", BASE_DIR / "instance"))
 
@@ -53,14 +55,23 @@ class Config:
         "admin",
         "auditor",
     )
-    BIDANG = {
-        "rehsos": "Bidang Rehabilitasi Sosial",
-        "linjamsos": "Bidang Perlindungan dan Jaminan Sosial",
-        "dayasos": "Bidang Pemberdayaan Sosial",
-    }
-    AGENCY_NAME = os.environ.get("AGENCY_NAME", "Dinas Sosial Kabupaten Balangan")
-    REGENCY_CODE = os.environ.get("REGENCY_CODE", "63.11")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Makassar")
+
+    # --- the agency: names, region, address, bidang, signers, letter series -------------------
+    # One TOML file an adopting district edits (agency/balangan.toml documents every key).
+    AGENCY_PROFILE = Path(os.environ.get("AGENCY_PROFILE", BASE_DIR / "agency" / "balangan.toml"))
+    AGENCY: AgencyProfile = load_profile(AGENCY_PROFILE)
+    # Where the public pages are reached: letters print QR codes to PUBLIC_BASE_URL/verify/<token>.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # When the applicant may download the letter: "handed_over" (after front office's hand-over)
+    # or "issued" (as soon as the manager issues it).
+    LETTER_AVAILABLE_TO_APPLICANT = os.environ.get("LETTER_AVAILABLE_TO_APPLICANT", "handed_over")
+    # The agency's signing certificate and private key (PEM). `make run` creates a demo pair
+    # there when missing (`flask --app web letters demo-certificate`); production plugs in its
+    # own (README: "Signing certificate").
+    SIGNING_CERT_FILE = Path(os.environ.get("SIGNING_CERT_FILE", INSTANCE_DIR / "signing" / "certificate.pem"))
+    SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", INSTANCE_DIR / "signing" / "private-key.pem"))
+    SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")
 
     # --- HTTP --------------------------------------------------------------------------
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)

@@ -24,9 +24,8 @@ from .inbox import start_data
 from .models import Case, Notification, Person
 from .rows import Prepared, insert_rows
 
-AGENCY = "Dinsos Balangan"
-
-# Plain Indonesian, short enough for one or two SMS. ``str.format`` fields come from the context.
+# Plain Indonesian, short enough for one or two SMS. ``str.format`` fields come from the context;
+# ``{agency}`` is the sender, the agency profile's ``short_name`` (e.g. "Dinsos Balangan").
 TEMPLATES: dict[str, str] = {
     "received": (
         "{agency}: Permohonan {reference} sudah kami terima. Simpan kode pelacakan Anda untuk "
@@ -57,9 +56,9 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-def render_message(kind: str, **context: Any) -> str:
-    """The message text of ``kind``; raises KeyError for an unknown kind."""
-    return TEMPLATES[kind].format(agency=AGENCY, **context)
+def render_message(kind: str, agency: str, **context: Any) -> str:
+    """The message text of ``kind`` sent by ``agency``; raises KeyError for an unknown kind."""
+    return TEMPLATES[kind].format(agency=agency, **context)
 
 
 _PHONE = Prepared(select(Person.phone).where(Person.id == bindparam("person_id")))
@@ -89,7 +88,7 @@ def queue_for_case_change(
     recipient = _recipient(session, case)
     if recipient is None:
         return None
-    render_message(kind, reference=case.reference, **context)  # fails here, not when sending
+    render_message(kind, "", reference=case.reference, **context)  # fails here, not when sending
     values = {
         "case_id": case.id,
         "event_seq": event_seq,
@@ -106,12 +105,12 @@ def queue_for_case_change(
     return values
 
 
-def message_of(session: Session, row: Notification) -> str:
-    """The text of a queued notification: its template filled in, or the text stored with it."""
+def message_of(session: Session, row: Notification, agency: str) -> str:
+    """The text of a queued notification sent by ``agency``: its template filled in, or the text stored with it."""
     if row.message is not None or row.case_id is None:
         return row.message or ""
     reference = session.connection().execute(_REFERENCE, {"case_id": row.case_id}).scalar_one()
-    return render_message(row.kind, reference=reference, **(row.context or {}))
+    return render_message(row.kind, agency, reference=reference, **(row.context or {}))
 
 
 _REFERENCE = select(Case.reference).where(Case.id == bindparam("case_id"))
@@ -253,9 +252,9 @@ def due_notification_ids(session: Session, now: datetime, limit: int = 50) -> li
 
 
 def deliver_notification(
-    session: Session, notification_id: int, channel: Channel, now: datetime, policy: RetryPolicy
+    session: Session, notification_id: int, channel: Channel, now: datetime, policy: RetryPolicy, *, agency: str
 ) -> bool:
-    """Try to send one notification; on failure schedule the next attempt. Returns success."""
+    """Try to send one notification signed by ``agency``; on failure schedule the next attempt. Returns success."""
     stmt = select(Notification).where(Notification.id == notification_id).with_for_update()
     row = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if row is None or row.status != "pending":
@@ -263,7 +262,7 @@ def deliver_notification(
     row.attempts += 1
     row.channel = channel.name
     try:
-        channel.send(row.recipient, message_of(session, row))
+        channel.send(row.recipient, message_of(session, row, agency))
     except DeliveryError as exc:
         row.last_error = str(exc)[:1000]
         if row.attempts >= policy.max_attempts:

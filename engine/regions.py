@@ -1,4 +1,9 @@
-"""Region codes (Kemendagri): Balangan's kecamatan and desa, and every regency of Indonesia."""
+"""Region codes (Kemendagri): the agency's regency (its kecamatan and desa) and every regency of Indonesia.
+
+Which regency is the agency profile's choice (``region_file``): the app calls :func:`use_region_file`
+once at start; everything else asks this module. The file is a CSV ``kode,nama,tingkat,jenis`` with
+one ``kabupaten`` row (the regency), its ``kecamatan`` rows and its ``desa`` rows.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_REGION_FILE = DATA_DIR / "wilayah_balangan.csv"
 
 
 @dataclass(frozen=True)
@@ -18,10 +24,34 @@ class Region:
     kind: str = ""  # desa | kelurahan for villages
 
 
+_region_file = DEFAULT_REGION_FILE
+
+
+def use_region_file(path: Path, regency_code: str | None = None) -> None:
+    """Serve the regency of ``path`` from now on; raises ValueError if it has not exactly one
+    regency row or that row's code is not ``regency_code``."""
+    global _region_file
+    regency = _regency_in(Path(path))
+    if regency_code is not None and regency.code != regency_code:
+        raise ValueError(f"{path}: the regency row has code {regency.code}, the agency profile says {regency_code}")
+    _region_file = Path(path)
+
+
 @functools.cache
-def _balangan() -> dict[str, Region]:
-    with (DATA_DIR / "wilayah_balangan.csv").open(encoding="utf-8") as fh:
+def _load(path: Path) -> dict[str, Region]:
+    with path.open(encoding="utf-8") as fh:
         return {r["kode"]: Region(r["kode"], r["nama"], r["tingkat"], r.get("jenis") or "") for r in csv.DictReader(fh)}
+
+
+def _regency_in(path: Path) -> Region:
+    rows = [r for r in _load(path).values() if r.level == "kabupaten"]
+    if len(rows) != 1:
+        raise ValueError(f"{path}: expected exactly one row with tingkat=kabupaten, found {len(rows)}")
+    return rows[0]
+
+
+def _local() -> dict[str, Region]:
+    return _load(_region_file)
 
 
 @functools.cache
@@ -30,28 +60,33 @@ def _regencies() -> dict[str, Region]:
         return {r["kode"]: Region(r["kode"], r["nama"], r["tingkat"]) for r in csv.DictReader(fh)}
 
 
+def regency() -> Region:
+    """The agency's own regency, e.g. ``63.11 Kabupaten Balangan``."""
+    return _regency_in(_region_file)
+
+
 def kecamatan_list() -> list[Region]:
-    return [r for r in _balangan().values() if r.level == "kecamatan"]
+    return [r for r in _local().values() if r.level == "kecamatan"]
 
 
 def desa_list(kecamatan_code: str | None = None) -> list[Region]:
-    villages = [r for r in _balangan().values() if r.level == "desa"]
+    villages = [r for r in _local().values() if r.level == "desa"]
     if kecamatan_code:
         villages = [r for r in villages if r.code.startswith(kecamatan_code + ".")]
     return villages
 
 
 def village(code: str) -> Region | None:
-    region = _balangan().get(code)
+    region = _local().get(code)
     return region if region is not None and region.level == "desa" else None
 
 
 def kecamatan_of(village_code: str) -> Region | None:
-    return _balangan().get(village_code[:8])
+    return _local().get(village_code[:8])
 
 
 def region_name(code: str) -> str | None:
-    region = _balangan().get(code) or _regencies().get(code)
+    region = _local().get(code) or _regencies().get(code)
     return region.name if region else None
 
 
@@ -61,4 +96,5 @@ def known_province(code2: str) -> bool:
 
 def known_regency(code4: str) -> bool:
     """``code4`` is four digits, e.g. ``6311``."""
-    return f"{code4[:2]}.{code4[2:]}" in _regencies()
+    code = f"{code4[:2]}.{code4[2:]}"
+    return code in _regencies() or code == regency().code

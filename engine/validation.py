@@ -90,7 +90,7 @@ def normalize_phone(phone: str) -> str:
 def check_village(code: str) -> regions.Region:
     region = regions.village((code or "").strip())
     if region is None:
-        raise ValueError("Desa/kelurahan tidak ditemukan di Kabupaten Balangan.")
+        raise ValueError(f"Desa/kelurahan tidak ditemukan di {regions.regency().name}.")
     return region
 
 

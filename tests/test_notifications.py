@@ -29,7 +29,7 @@ from web.extensions import db
 
 def messages(case: Any) -> list[tuple[str, str]]:
     rows = db.session.scalars(select(Notification).where(Notification.case_id == case.id).order_by(Notification.id))
-    return [(n.kind, message_of(db.session, n)) for n in rows]
+    return [(n.kind, message_of(db.session, n, "Dinsos Balangan")) for n in rows]
 
 
 def kinds(case: Any) -> list[str]:
@@ -93,7 +93,7 @@ def test_every_template_renders() -> None:
     from engine.notifications import TEMPLATES
 
     for kind in TEMPLATES:
-        assert "RJK-2026-000001" in render_message(kind, **context)
+        assert "RJK-2026-000001" in render_message(kind, "Dinsos Balangan", **context)
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -144,15 +144,15 @@ def test_failed_sends_back_off_and_give_up_after_the_last_attempt(driver: Any, g
     policy = RetryPolicy(max_attempts=3, base_seconds=60)
     Gateway.fail_next = 5
     [nid] = due_notification_ids(db.session, clock.now)
-    assert deliver_notification(db.session, nid, channel, clock.now, policy) is False
+    assert deliver_notification(db.session, nid, channel, clock.now, policy, agency="Dinsos Balangan") is False
     row = db.session.get(Notification, nid)
     assert row is not None
     assert row.attempts == 1 and row.status == "pending" and "503" in (row.last_error or "")
     assert aware(row.next_attempt_at) == clock.now + timedelta(seconds=60)
     assert due_notification_ids(db.session, clock.now) == []  # not due before its time
-    deliver_notification(db.session, nid, channel, clock.advance(seconds=60), policy)
+    deliver_notification(db.session, nid, channel, clock.advance(seconds=60), policy, agency="Dinsos Balangan")
     assert aware(row.next_attempt_at) == clock.now + timedelta(seconds=120)  # exponential
-    deliver_notification(db.session, nid, channel, clock.advance(seconds=120), policy)
+    deliver_notification(db.session, nid, channel, clock.advance(seconds=120), policy, agency="Dinsos Balangan")
     assert row.status == "failed" and row.attempts == 3
     assert Gateway.received == []
     d._commit()
@@ -163,9 +163,9 @@ def test_a_successful_send_is_marked_sent(driver: Any, gateway: str, clock: Any)
     Gateway.fail_next = 1
     [nid] = due_notification_ids(db.session, clock.now)
     policy = RetryPolicy()
-    assert not deliver_notification(db.session, nid, HttpGatewayChannel(gateway, timeout=5), clock.now, policy)
+    assert not deliver_notification(db.session, nid, HttpGatewayChannel(gateway, timeout=5), clock.now, policy, agency="Dinsos Balangan")
     later = clock.advance(minutes=5)
-    assert deliver_notification(db.session, nid, HttpGatewayChannel(gateway, timeout=5), later, policy)
+    assert deliver_notification(db.session, nid, HttpGatewayChannel(gateway, timeout=5), later, policy, agency="Dinsos Balangan")
     row = db.session.get(Notification, nid)
     assert row is not None and row.status == "sent" and row.last_error is None and row.attempts == 2
     assert Gateway.received[0]["body"]["message"].startswith("Dinsos Balangan: Permohonan " + d.case.reference)

@@ -15,6 +15,7 @@ def create_app(config: Any = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config or Config)
     _check_production_settings(app)
+    _use_agency_profile(app)
 
     from engine.models import compact_json
 
@@ -51,6 +52,9 @@ def create_app(config: Any = None) -> Flask:
 
     staff.init_app(app)
     cli.init_app(app)
+    from . import signing
+
+    signing.init_app(app)
     return app
 
 
@@ -63,6 +67,15 @@ def _check_production_settings(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+
+def _use_agency_profile(app: Flask) -> None:
+    """The agency profile serves the region data, and every template sees it as ``agency``."""
+    from engine import regions
+
+    profile = app.config["AGENCY"]
+    regions.use_region_file(profile.region_file, profile.regency_code)
+    app.jinja_env.globals["agency"] = profile
 
 
 def _tune_sqlite(engine: Any) -> None:

@@ -71,8 +71,9 @@ def create_user_command(
     unknown = set(roles) - known
     if unknown:
         raise click.BadParameter(f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-    if "kabid" in roles and bidang not in current_app.config["BIDANG"]:
-        raise click.BadParameter(f"a kabid needs --bidang, one of {', '.join(current_app.config['BIDANG'])}")
+    bidang_keys = current_app.config["AGENCY"].bidang
+    if "kabid" in roles and bidang not in bidang_keys:
+        raise click.BadParameter(f"a kabid needs --bidang, one of {', '.join(bidang_keys)}")
     if db.session.scalars(select(User).where(User.username == username)).first():
         raise click.ClickException(f"user {username} exists")
     create_user(username, password, full_name or username, list(roles), bidang)

@@ -41,7 +41,8 @@ def send_due(channel: Channel) -> tuple[int, int]:
     db.session.commit()
     for notification_id in ids:
         try:
-            if deliver_notification(db.session, notification_id, channel, utcnow(), policy):
+            agency = current_app.config["AGENCY"].short_name
+            if deliver_notification(db.session, notification_id, channel, utcnow(), policy, agency=agency):
                 sent += 1
             else:
                 failed += 1

@@ -30,7 +30,11 @@ def upgrade():
 
 def downgrade():
     # Rows queued since the upgrade store no text: render it, as sending would.
+    from flask import current_app
+
     from engine.notifications import render_message
+
+    agency = current_app.config["AGENCY"].short_name
 
     bind = op.get_bind()
     rows = bind.execute(sa.text(
@@ -40,7 +44,7 @@ def downgrade():
     for row_id, kind, context, reference in rows:
         if isinstance(context, str):
             context = json.loads(context)
-        text = render_message(kind, reference=reference, **(context or {}))
+        text = render_message(kind, agency, reference=reference, **(context or {}))
         bind.execute(sa.text("UPDATE notification SET message = :m WHERE id = :i"), {"m": text, "i": row_id})
     op.execute(sa.text("UPDATE notification SET message = '' WHERE message IS NULL"))
     with op.batch_alter_table('notification', schema=None) as batch_op:
