@@ -80,6 +80,9 @@ class Config:
     DOCUMENT_DIR = Path(os.environ.get("DOCUMENT_DIR", INSTANCE_DIR / "documents"))
     API_TOKEN_TTL_HOURS = _int("API_TOKEN_TTL_HOURS", 12)
     PAGE_SIZE_MAX = 100
+    # The session cookie: not readable by scripts, never sent on another site's POST.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
 
     # --- applicants: abuse limits and notifications ---------------------------------------

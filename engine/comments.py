@@ -10,12 +10,14 @@ from .audit import Actor, NewEvent, append_event
 from .cases import lock_case
 from .errors import InvalidSubmission
 from .models import Case
+from .roles import require_writer
 
 MAX_COMMENT_LENGTH = 2000
 
 
 def add_comment(session: Session, case: Case, actor: Actor, text: str, now: datetime) -> NewEvent:
-    """Append an internal comment to ``case``. Raises InvalidSubmission, NotFound."""
+    """Append an internal comment to ``case``. Raises Forbidden (read-only role), InvalidSubmission, NotFound."""
+    require_writer(actor)
     body = (text or "").strip()
     if not body:
         raise InvalidSubmission("Komentar kosong", {"comment": "Wajib diisi."})

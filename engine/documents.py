@@ -25,8 +25,9 @@ from .cases import lock_case
 from .clock import aware
 from .errors import EngineError, Forbidden, InvalidSubmission, NotWaiting
 from .inbox import missing_documents
-from .intake import DOCUMENT_KINDS, STAFF_ONLY_DOCUMENT_KINDS
+from .intake import DOCUMENT_KIND_OWNERS, DOCUMENT_KINDS, STAFF_ONLY_DOCUMENT_KINDS
 from .models import Case, CaseEvent, Document
+from .roles import require_writer
 
 MIME_JPEG, MIME_PNG, MIME_PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {MIME_JPEG: "jpg", MIME_PNG: "png", MIME_PDF: "pdf"}
@@ -125,11 +126,18 @@ def document_path(directory: Path, digest: str) -> Path:
 
 
 def check_kind(kind: str, actor: Actor) -> None:
-    """Raises InvalidSubmission for an unknown kind, Forbidden for a staff-only kind."""
+    """Raises InvalidSubmission for an unknown kind, Forbidden for a kind ``actor`` may not upload
+    (a read-only role, or a kind owned by other roles)."""
+    require_writer(actor)
     if kind not in DOCUMENT_KINDS:
         raise InvalidSubmission("Jenis dokumen tidak dikenal.", {"kind": "Pilihan tidak valid."})
-    if kind in STAFF_ONLY_DOCUMENT_KINDS and "applicant" in actor.roles:
-        raise Forbidden("Jenis dokumen ini hanya diunggah petugas.")
+    owners = DOCUMENT_KIND_OWNERS.get(kind)
+    if owners is not None and not owners & set(actor.roles):
+        raise Forbidden("Jenis dokumen ini hanya diunggah oleh petugas yang berwenang.")
+
+
+def visible_to_applicant(document: Document) -> bool:
+    return document.kind not in STAFF_ONLY_DOCUMENT_KINDS
 
 
 def add_document(
@@ -184,14 +192,28 @@ def _safe_filename(filename: str | None, kind: str, mime: str) -> str:
     return f"{stem}.{EXTENSIONS[mime]}"
 
 
-def case_documents(session: Session, case: Case) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)))
+def case_documents(session: Session, case: Case, applicant_view: bool = False) -> list[Document]:
+    """The documents of ``case``; for the applicant's view without the staff-only kinds."""
+    query = select(Document).where(Document.case_id == case.id)
+    if applicant_view:
+        query = query.where(Document.kind.not_in(STAFF_ONLY_DOCUMENT_KINDS))
+    return list(session.scalars(query.order_by(Document.id)))
 
 
-def get_document(session: Session, case: Case | None, document_id: int) -> Document | None:
-    """A document by id, only if it belongs to ``case`` when one is given."""
+MAX_DOCUMENT_ID = 2**63 - 1
+
+
+def get_document(
+    session: Session, case: Case | None, document_id: int, applicant_view: bool = False
+) -> Document | None:
+    """A document by id, only if it belongs to ``case`` when one is given (and, for the
+    applicant's view, only a kind the applicant may see)."""
+    if not 0 < document_id <= MAX_DOCUMENT_ID:
+        return None
     document = session.get(Document, document_id)
     if document is None or (case is not None and document.case_id != case.id):
+        return None
+    if applicant_view and not visible_to_applicant(document):
         return None
     return document
 

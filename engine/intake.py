@@ -260,6 +260,11 @@ DOCUMENT_KINDS = {
     "lainnya": "Dokumen lainnya",
     "foto_kunjungan": "Foto kunjungan rumah",
 }
+# Who may upload a kind: a kind listed here only by these roles (the home-visit photo, with its
+# GPS position, by the supervisor who made the visit); every other kind by the applicant and any
+# staff role that writes.
+DOCUMENT_KIND_OWNERS: dict[str, frozenset[str]] = {"foto_kunjungan": frozenset({"supervisor"})}
+# Kinds only staff see: never listed or served on the applicant's tracking page or API.
 STAFF_ONLY_DOCUMENT_KINDS = frozenset({"foto_kunjungan"})
 APPLICANT_DOCUMENT_KINDS = {k: v for k, v in DOCUMENT_KINDS.items() if k not in STAFF_ONLY_DOCUMENT_KINDS}
 

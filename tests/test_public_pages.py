@@ -73,7 +73,8 @@ def test_an_application_through_the_page_gives_a_reference_and_code(client: Any,
         assert case.person is not None and case.person.phone == "+6281234567800"
         assert sorted(d.kind for d in db.session.scalars(select(Document))) == ["kk", "ktp"]
     # the same form sent again (a second tap on a slow connection) makes no second case
-    again = client.post("/apply", data=apply_form(0), content_type="multipart/form-data")
+    form = apply_form(0, doc_ktp=(io.BytesIO(photo()), "ktp.jpg"), doc_kk=(io.BytesIO(PDF), "kk.pdf"))
+    again = client.post("/apply", data=form, content_type="multipart/form-data")
     assert again.status_code == 302 and cases(app) == 1
     status = client.get(f"/track/{reference}")  # remembered in the session
     assert status.status_code == 200 and "Permohonan diterima." in status.get_data(as_text=True)

@@ -67,7 +67,7 @@ def test_login_never_redirects_to_another_site(app: Any) -> None:
 
 def test_a_form_without_its_csrf_token_is_refused(client: Any) -> None:
     answer = client.post("/login", data={"username": "operator", "password": PASSWORD})
-    assert answer.status_code == 302
+    assert answer.status_code == 400 and "tidak sah" in text(answer)
     assert client.get("/inbox").status_code == 302  # still anonymous
 
 

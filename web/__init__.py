@@ -65,8 +65,6 @@ def _check_production_settings(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set in production (refusing the default key)")
     if app.config.get("ENV_NAME") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
 
 def _use_agency_profile(app: Flask) -> None:

@@ -19,6 +19,7 @@ from engine.audit import Actor
 from engine.clock import utcnow
 from engine.errors import EngineError, Forbidden
 from engine.models import ApiToken, User
+from engine.roles import require_writer
 from engine.rows import Prepared, attach, attribute_keys
 
 from .extensions import db, login_manager
@@ -148,7 +149,52 @@ def current_actor() -> Actor:
     return actor_for(user)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What a read-only role (auditor) may still POST: its own session and password, and reading
+# actions that are POSTs only because they compute (replay, the audit pages).
+READ_ONLY_MAY_POST = frozenset(
+    {"staff.login", "staff.logout", "staff.password", "api.create_token", "api.revoke_token", "api.replay_case"}
+)
+READ_ONLY_BLUEPRINTS = frozenset({"audit"})
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    return bool(origin) and origin == request.host_url.rstrip("/")
+
+
+def _guard_cookie_api_call() -> None:
+    """A state-changing API call authenticated by the browser's session cookie must come from
+    our own pages: the ``Origin`` header names this site, or the request carries the session's
+    CSRF token (``X-CSRFToken``). Bearer-token clients are not affected (browsers never attach
+    that header on their own). Raises CSRFError (400)."""
+    from .extensions import csrf
+
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return
+    if not current_user.is_authenticated or _same_origin():
+        return
+    csrf.protect()
+
+
+def _guard_request() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.path.startswith("/api/"):
+        _guard_cookie_api_call()
+    endpoint = request.endpoint or ""
+    if endpoint in READ_ONLY_MAY_POST or endpoint.partition(".")[0] in READ_ONLY_BLUEPRINTS:
+        return
+    if endpoint.startswith("public."):
+        return  # the public pages act for the applicant, never for a logged-in user
+    user = current_staff()
+    if user is not None:
+        require_writer(actor_for(user))
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_guard_request)
+
     @login_manager.user_loader
     def _load(user_id: str) -> LoginUser | None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None

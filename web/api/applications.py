@@ -144,7 +144,7 @@ def tracking_view(case: Any) -> dict[str, Any]:
             "missing_documents": missing,
             "can_resubmit": bool(missing),
             "timeline": public_timeline(db.session, case),
-            "documents": case_documents(db.session, case),
+            "documents": case_documents(db.session, case, applicant_view=True),
         }
     )
 
@@ -199,7 +199,7 @@ def resubmit_application(reference: str) -> Any:
     auth=False,
     multipart={
         "file": "the document: JPEG, PNG or PDF (checked by content), at most MAX_DOCUMENT_BYTES",
-        "kind": "ktp | kk | foto | surat_keterangan_desa | surat_keterangan_dokter | surat_pengantar_dinsos | lainnya (staff also foto_kunjungan)",
+        "kind": "ktp | kk | foto | surat_keterangan_desa | surat_keterangan_dokter | surat_pengantar_dinsos | lainnya (the supervisor also foto_kunjungan)",
         "tracking_code": "the applicant's tracking code (not needed with a staff token)",
     },
 )

@@ -10,7 +10,7 @@ from engine import cases as case_ops
 from engine.clock import utcnow
 from engine.errors import Forbidden, NotFound
 from engine.forms import form_defaults
-from engine.inbox import TaskFilter, case_summary, list_tasks, start_data, task_item
+from engine.inbox import TaskFilter, case_summary, list_tasks, log_access, may_view_case, start_data, task_item
 from engine.intake import open_cases_of_same_nik
 from engine.models import HumanTask
 
@@ -119,9 +119,11 @@ def task_detail(row: HumanTask) -> dict[str, Any]:
         form_defaults=defaults,
         case=case_summary(row.case, start_data(db.session, row.case)),
     )
+    actor = current_actor()
     detail["case"]["duplicates"] = [
         {"reference": c.reference, "service": c.service, "status": c.status}
         for c in open_cases_of_same_nik(db.session, row.case)
+        if may_view_case(c, actor)
     ]
     return detail
 
@@ -131,7 +133,10 @@ def task_detail(row: HumanTask) -> dict[str, Any]:
 @staff_required()
 def get_task(task_id: str) -> Any:
     row = visible_task(task_id)
-    return jsonify(_detail.dump(task_detail(row)))
+    answer = _detail.dump(task_detail(row))
+    log_access(db.session, row.case, current_actor(), "task", utcnow())
+    db.session.commit()  # the access log entry
+    return jsonify(answer)
 
 
 @bp.post("/tasks/<task_id>/claim")

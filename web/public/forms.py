@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -33,30 +36,50 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def submit_once(endpoint: str, token: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``create`` and commit, unless this form (``token``) was already submitted: a second
-    tap on a slow connection answers with the first result instead of a second case."""
+class FormReused(Exception):
+    """The form token was already used for a submission with other content."""
+
+
+def content_digest(fields: dict[str, Any], files: dict[str, bytes]) -> str:
+    """The sha256 of a submission's fields and files: what a form token is bound to."""
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode())
+    for name in sorted(files):
+        digest.update(f"\0{name}\0".encode() + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def submit_once(endpoint: str, token: str, digest: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``create`` and commit, unless this form (``token``) was already submitted with the
+    same content (``digest``): a second tap on a slow connection answers with the first result
+    instead of a second case. A token replayed with other content raises FormReused — it never
+    answers with someone else's receipt."""
     token = (token or "").strip()[:64]
     if not token:
         answer = create()
         db.session.commit()
         return answer
     key = f"page:{endpoint}:{token}"
-    record = db.session.get(IdempotencyRecord, key)
-    if record is not None:
-        return dict(record.response)
-    answer = create()
-    db.session.add(
-        IdempotencyRecord(
-            key=key, endpoint=f"page:{endpoint}", request_hash="", status_code=201, response=answer, created_at=utcnow()
-        )
-    )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    for _attempt in range(2):
         record = db.session.get(IdempotencyRecord, key)
-        if record is None:
-            raise
-        return dict(record.response)
-    return answer
+        if record is not None:
+            if not hmac.compare_digest(record.request_hash, digest):
+                raise FormReused(key)
+            return dict(record.response)
+        answer = create()
+        db.session.add(
+            IdempotencyRecord(
+                key=key,
+                endpoint=f"page:{endpoint}",
+                request_hash=digest,
+                status_code=201,
+                response=answer,
+                created_at=utcnow(),
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # the same form arrived twice at once: answer as the other did
+            continue
+        return answer
+    raise FormReused(key)

@@ -15,7 +15,7 @@ from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_docu
 from ..extensions import db
 from . import bp
 from .documents import document_settings, read_upload
-from .forms import kecamatan_groups, new_form_token, submit_once, validate
+from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
 from .track import remember_tracking
 
 APPLY_FIELDS = ("service", "ppks_category", "description")
@@ -107,7 +107,7 @@ def apply_submit() -> Any:
             add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), upload.filename)
         return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
-    return _submit_and_show_receipt("apply", values["form_token"], create)
+    return _submit_and_show_receipt("apply", values, contents, create, _apply_page)
 
 
 @bp.get("/complaint")
@@ -149,12 +149,22 @@ def complaint_submit() -> Any:
             )
         return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
-    return _submit_and_show_receipt("complaint", values["form_token"], create)
+    return _submit_and_show_receipt("complaint", values, contents, create, _complaint_page)
 
 
-def _submit_and_show_receipt(form: str, token: str, create: Any) -> Any:
-    """Create once per form token, remember the tracking code, and redirect to the receipt."""
-    answer = submit_once(form, token, create)
+REUSED_FORM = "Formulir ini sudah pernah dikirim dengan isi lain. Periksa isian lalu kirim sekali lagi."
+
+
+def _submit_and_show_receipt(
+    form: str, values: dict[str, str], contents: dict[str, bytes], create: Any, page: Any
+) -> Any:
+    """Create once per form token and content, remember the tracking code, redirect to the receipt."""
+    fields = {k: v for k, v in values.items() if k != "form_token"}
+    try:
+        answer = submit_once(form, values["form_token"], content_digest(fields, contents), create)
+    except FormReused:
+        db.session.rollback()
+        return page({**fields, "form_token": new_form_token()}, {"form": REUSED_FORM}, 409)
     remember_tracking(answer["reference"], answer["tracking_code"])
     session["receipt"] = answer
     return redirect(url_for("public.receipt"))

@@ -81,7 +81,7 @@ def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, st
         status_text=STATUS_TEXT.get(case.status, case.status),
         timeline=public_timeline(db.session, case),
         missing=missing,
-        documents=case_documents(db.session, case),
+        documents=case_documents(db.session, case, applicant_view=True),
         kinds=intake.DOCUMENT_KINDS,
         kind_options=first + rest,
         required=intake.REQUIRED_DOCUMENTS.get(case.service or "", ()),
@@ -145,7 +145,7 @@ def track_resubmit(reference: str) -> Any:
 @bp.get("/track/<reference>/documents/<int:document_id>")
 def track_document(reference: str, document_id: int) -> Any:
     case, _code = _tracked(reference)
-    document = get_document(db.session, case, document_id) if case is not None else None
+    document = get_document(db.session, case, document_id, applicant_view=True) if case is not None else None
     if document is None:
         raise NotFound("Dokumen tidak ditemukan")
     return document_response(document)

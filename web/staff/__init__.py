@@ -88,8 +88,10 @@ def _refused(exc: e.EngineError) -> Any:
 
 @bp.errorhandler(CSRFError)
 def _csrf(_exc: CSRFError) -> Any:
-    flash(_("Formulir kedaluwarsa atau tidak sah. Silakan coba lagi."), "error")
-    return redirect(request.path if request.method == "POST" and request.path == "/login" else url_for("staff.inbox"))
+    """400: the form is not ours (forged) or its session expired; nothing was changed."""
+    db.session.rollback()
+    message = _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+    return render_template("staff/error.html", status=400, message=message), 400
 
 
 def init_app(app: Flask) -> None:

@@ -74,4 +74,12 @@ def diagram(reference: str) -> Any:
         abort(404)
     xml = files[name]
     db.session.commit()
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, max-age=300"})
+    # A deployed file is untrusted markup: a download, never a document that runs its scripts
+    # (bpmn-js reads it with fetch, which ignores the disposition).
+    headers = {
+        "Cache-Control": "private, max-age=300",
+        "Content-Disposition": f'attachment; filename="{case.definition.key}.bpmn"',
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(xml, mimetype="application/xml", headers=headers)
