@@ -12,7 +12,9 @@ def create_app(config: Any = None) -> Flask:
     """Build the app: load settings, bind extensions, register blueprints and commands."""
     from config import Config
 
-    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    from .unit_of_work import App
+
+    app = App(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config or Config)
     _check_production_settings(app)
     _use_agency_profile(app)

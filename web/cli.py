@@ -1,4 +1,5 @@
-"""Command line: ``flask --app web …`` (wrapped by the Makefile). One commit per command/iteration."""
+"""Command line: ``flask --app web …`` (wrapped by the Makefile). Each command is one unit of work
+(``CommandGroup``); a worker loop commits once per iteration (``unit_of_work``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from engine.audit import SYSTEM, Actor
@@ -19,12 +19,13 @@ from engine.timers import due_timer_case_ids, fire_due_timers
 
 from .auth import create_user
 from .extensions import db
+from .unit_of_work import CommandGroup, unit_of_work
 
-processes_cli = AppGroup("processes", help="Deploy and list procedures.")
-users_cli = AppGroup("users", help="Manage staff users.")
-demo_cli = AppGroup("demo", help="Demo data for development.")
-timers_cli = AppGroup("timers", help="Fire due timers.")
-audit_cli = AppGroup("audit", help="Verify case histories.")
+processes_cli = CommandGroup("processes", help="Deploy and list procedures.")
+users_cli = CommandGroup("users", help="Manage staff users.")
+demo_cli = CommandGroup("demo", help="Demo data for development.")
+timers_cli = CommandGroup("timers", help="Fire due timers.")
+audit_cli = CommandGroup("audit", help="Verify case histories.")
 
 ADMIN = Actor("cli", ("admin",), full_name="Command line")
 
@@ -40,11 +41,9 @@ def deploy_command(path: Path) -> None:
         else:
             rows = deploy(db.session, {path.name: path.read_bytes()}, ADMIN, utcnow(), roles)
     except DeploymentInvalid as exc:
-        db.session.rollback()
         for problem in exc.details or []:
             click.echo(f"  {problem['file']} [{problem['element_id']}]: {problem['message']}", err=True)
         raise click.ClickException(exc.message) from None
-    db.session.commit()
     for row in rows:
         click.echo(f"{row.key} version {row.version} ({row.sha256[:12]})")
 
@@ -77,7 +76,6 @@ def create_user_command(
     if db.session.scalars(select(User).where(User.username == username)).first():
         raise click.ClickException(f"user {username} exists")
     create_user(username, password, full_name or username, list(roles), bidang)
-    db.session.commit()
     click.echo(f"created {username}")
 
 
@@ -90,7 +88,6 @@ def demo_load(cases: bool) -> None:
     if current_app.config["ENV_NAME"] == "production" or not current_app.config["DEMO_MODE"]:
         raise click.ClickException("demo data is only loaded in development mode (SIBALANG_DEMO=1)")
     created = load_demo(current_app.config["DEMO_PASSWORD"], with_cases=cases)
-    db.session.commit()
     if created:
         click.echo("Demo users created.")
 
@@ -112,15 +109,14 @@ def timers_run(once: bool, interval: int) -> None:
     """Fire due timers: one transaction per case."""
     while True:
         fired = 0
-        for case_id in due_timer_case_ids(db.session, utcnow()):
+        with unit_of_work():
+            case_ids = due_timer_case_ids(db.session, utcnow())
+        for case_id in case_ids:
             try:
-                if fire_due_timers(db.session, case_id, SYSTEM, utcnow()):
-                    fired += 1
-                db.session.commit()
+                with unit_of_work():
+                    fired += bool(fire_due_timers(db.session, case_id, SYSTEM, utcnow()))
             except Exception:
-                db.session.rollback()
                 current_app.logger.exception("timer round failed for case %s", case_id)
-        db.session.commit()
         click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} fired timers in {fired} case(s)")
         if once:
             return
@@ -150,7 +146,6 @@ def audit_verify(reference: str | None, all_cases: bool) -> None:
                 bad += 1
                 click.echo(f"\n{case.reference}: " + "; ".join(result["differences"]), err=True)
     click.echo(f"{len(cases) - bad} consistent, {bad} inconsistent")
-    db.session.rollback()
     if bad:
         raise SystemExit(1)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
 from engine.documents import DocumentTooLarge, UnsupportedDocumentType
 
-from .extensions import db
+from .unit_of_work import discard
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (DocumentTooLarge, 413),
@@ -67,40 +67,71 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+CONFLICT_MESSAGE = "Kasus sedang diubah oleh orang lain; muat ulang dan coba lagi"
+BUSY_MESSAGE = "Basis data sedang sibuk; coba lagi sebentar lagi"
+UNAVAILABLE_MESSAGE = "Basis data sedang tidak tersedia"
+# PostgreSQL SQLSTATEs: a race another attempt can win (409) vs. a database that is slow or gone (503)
+_PG_CONFLICT = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_PG_BUSY = {"55P03", "57014"}  # lock_not_available (lock_timeout), query_canceled (statement_timeout)
+_SQLITE_BUSY_SNAPSHOT = 517  # another writer committed since this transaction read: a race
+
+
+def database_error(exc: Exception) -> tuple[int, str, str]:
+    """(status, code, message) for a database error, decided by its type and SQLSTATE or SQLite
+    error code; never by its text, which quotes the SQL (``user_account.locked_until``)."""
+    if isinstance(exc, StaleDataError | IntegrityError):
+        return 409, "conflict", CONFLICT_MESSAGE
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        if isinstance(exc, ProgrammingError):
+            return 500, "internal_error", "Terjadi kesalahan pada server"  # a bug in a statement
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        sqlite_code = getattr(orig, "sqlite_errorcode", None)
+        if sqlstate in _PG_CONFLICT or sqlite_code == _SQLITE_BUSY_SNAPSHOT:
+            return 409, "conflict", CONFLICT_MESSAGE
+        if sqlstate in _PG_BUSY or getattr(orig, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return 503, "database_busy", BUSY_MESSAGE
+    return 503, "database_unavailable", UNAVAILABLE_MESSAGE
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Any:
-        db.session.rollback()
+        discard()
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(e.EngineError)
     def _engine_error(exc: e.EngineError) -> Any:
-        db.session.rollback()
+        discard()
         status = status_for(exc)
         if not wants_json():
             return render_template("error.html", status=status, message=exc.message), status
         return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(StaleDataError)
-    @app.errorhandler(IntegrityError)
-    def _conflict(exc: Exception) -> Any:
-        db.session.rollback()
-        # the class and constraint only: PostgreSQL's message quotes the conflicting values
-        constraint = getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
-        app.logger.info("conflict: %s%s", type(exc).__name__, f" on {constraint}" if constraint else "")
-        return error_response(409, "conflict", "Kasus sedang diubah oleh orang lain; muat ulang dan coba lagi")
-
-    @app.errorhandler(OperationalError)
-    def _operational(exc: OperationalError) -> Any:
-        db.session.rollback()
-        if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
-            return error_response(409, "conflict", "Kasus sedang diubah oleh orang lain; coba lagi")
-        app.logger.exception("database error")
-        return error_response(503, "database_unavailable", "Basis data sedang tidak tersedia")
+    @app.errorhandler(DBAPIError)
+    def _database(exc: Exception) -> Any:
+        discard()
+        status, code, message = database_error(exc)
+        # the class and SQLSTATE/constraint only: PostgreSQL's message quotes the conflicting values
+        orig = getattr(exc, "orig", None)
+        detail = getattr(getattr(orig, "diag", None), "constraint_name", None) or getattr(orig, "sqlstate", None)
+        if status == 409:
+            app.logger.info("conflict: %s%s", type(exc).__name__, f" ({detail})" if detail else "")
+        elif status == 500:
+            app.logger.exception("database error")
+        else:
+            app.logger.warning("database error: %s%s", type(exc).__name__, f" ({detail})" if detail else "")
+        if not wants_json():
+            return render_template("error.html", status=status, message=message), status
+        response = error_response(status, code, message)
+        if status == 503:
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        db.session.rollback()
+        discard()
         status = exc.code or 500
         if not wants_json():
             return exc
@@ -110,6 +141,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        db.session.rollback()
+        discard()
         app.logger.exception("unexpected error")
+        if not wants_json():
+            return render_template("error.html", status=500, message="Terjadi kesalahan pada server"), 500
         return error_response(500, "internal_error", "Terjadi kesalahan pada server")

@@ -6,7 +6,6 @@ import time
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 
 from engine.clock import utcnow
 from engine.notifications import (
@@ -19,8 +18,9 @@ from engine.notifications import (
 )
 
 from .extensions import db
+from .unit_of_work import CommandGroup, unit_of_work
 
-notifications_cli = AppGroup("notifications", help="Send queued notifications to applicants.")
+notifications_cli = CommandGroup("notifications", help="Send queued notifications to applicants.")
 
 
 def configured_channel() -> Channel:
@@ -37,18 +37,15 @@ def send_due(channel: Channel) -> tuple[int, int]:
     """One round: each due notification in its own transaction; returns (sent, failed)."""
     policy = RetryPolicy(current_app.config["NOTIFY_MAX_ATTEMPTS"], current_app.config["NOTIFY_RETRY_BASE_SECONDS"])
     sent = failed = 0
-    ids = due_notification_ids(db.session, utcnow())
-    db.session.commit()
+    with unit_of_work():
+        ids = due_notification_ids(db.session, utcnow())
     for notification_id in ids:
         try:
             agency = current_app.config["AGENCY"].short_name
-            if deliver_notification(db.session, notification_id, channel, utcnow(), policy, agency=agency):
-                sent += 1
-            else:
-                failed += 1
-            db.session.commit()
+            with unit_of_work():
+                delivered = deliver_notification(db.session, notification_id, channel, utcnow(), policy, agency=agency)
+            sent, failed = sent + delivered, failed + (not delivered)
         except Exception:
-            db.session.rollback()
             current_app.logger.exception("notification %s failed", notification_id)
             failed += 1
     return sent, failed

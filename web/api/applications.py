@@ -40,7 +40,6 @@ def _idempotent(endpoint: str, body: Any, create: Any) -> Any:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         status, answer = create()
-        db.session.commit()
         return jsonify(answer), status
     if len(key) > 128:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key maksimal 128 karakter")
@@ -62,14 +61,22 @@ def _idempotent(endpoint: str, body: Any, create: Any) -> Any:
                 created_at=utcnow(),
             )
         )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # the same request arrived twice at once: the other one won; answer as it did
-            db.session.rollback()
-            continue
-        return jsonify(answer), status
+        if _recorded():
+            return jsonify(answer), status
+        # the same request arrived twice at once and the other one won: drop what this one
+        # wrote (its case too) and answer as the other did
     raise ApiError(409, "conflict", "Permintaan yang sama sedang diproses; coba lagi")
+
+
+def _recorded() -> bool:
+    """Flush the idempotency record; False (and everything rolled back) if another request
+    holding the same key has stored its record first."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def _intake_actor() -> Any:
@@ -186,7 +193,6 @@ def resubmit_application(reference: str) -> Any:
     data = load(_resubmit, json_body())
     case = _tracked_case(reference, data["tracking_code"])
     deliver_message(db.session, case, "pengajuan_ulang", {"note": data["note"]}, APPLICANT, utcnow())
-    db.session.commit()
     return jsonify(tracking_view(case))
 
 
@@ -228,7 +234,6 @@ def upload_document(reference: str) -> Any:
     document = add_document(
         db.session, case, read_upload(upload), kind, actor, utcnow(), document_settings(), upload.filename
     )
-    db.session.commit()
     return jsonify(DocumentSchema().dump(document)), 201
 
 

@@ -34,7 +34,6 @@ def create_token() -> Any:
         raise ApiError(401, "invalid_credentials", "Nama pengguna atau kata sandi salah")
     assert user is not None
     token, expires = issue_token(user, utcnow())
-    db.session.commit()
     return jsonify(
         TokenSchema().dump(
             {

@@ -70,7 +70,6 @@ def case_view(case: Case) -> dict[str, Any]:
 def get_case_view(reference: str) -> Any:
     case = viewable_case(reference, "view")
     answer = CaseSchema().dump(case_view(case))
-    db.session.commit()  # the access log entry
     return jsonify(answer)
 
 
@@ -89,7 +88,6 @@ def get_history(reference: str) -> Any:
     answer = HistorySchema().dump(
         {"reference": case.reference, "chain_valid": not audit.verify_chain(db.session, case), "events": events}
     )
-    db.session.commit()
     return jsonify(answer)
 
 
@@ -99,5 +97,4 @@ def get_history(reference: str) -> Any:
 def replay_case(reference: str) -> Any:
     case = viewable_case(reference, "replay")
     result = replay.replay_case(db.session, case)
-    db.session.commit()
     return jsonify(ReplaySchema().dump(result))

@@ -58,5 +58,4 @@ def deploy_processes() -> Any:
     files = {(u.filename or "").strip(): u.read() for u in uploads}
     rows = deploy(db.session, files, current_actor(), utcnow(), current_app.config["STAFF_ROLES"])
     answer = {"items": ProcessSchema(many=True).dump([process_item(r) for r in rows])}
-    db.session.commit()
     return jsonify(answer), 201

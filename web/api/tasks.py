@@ -144,7 +144,6 @@ def get_task(task_id: str) -> Any:
 @staff_required()
 def claim(task_id: str) -> Any:
     row = case_ops.claim_task(db.session, task_id, current_actor(), utcnow())
-    db.session.commit()
     return jsonify(_item.dump(task_item(row, utcnow())))
 
 
@@ -153,7 +152,6 @@ def claim(task_id: str) -> Any:
 @staff_required()
 def release(task_id: str) -> Any:
     row = case_ops.release_task(db.session, task_id, current_actor(), utcnow())
-    db.session.commit()
     return jsonify(_item.dump(task_item(row, utcnow())))
 
 
@@ -164,5 +162,4 @@ def complete(task_id: str) -> Any:
     body = load(_complete, json_body())
     row = case_ops.complete_task(db.session, task_id, current_actor(), body["data"], utcnow())
     answer = _item.dump(task_item(row, utcnow()))  # while its case is at hand
-    db.session.commit()
     return jsonify(answer)

@@ -53,5 +53,4 @@ def staff_document(document_id: int) -> Any:
     if case is None or not may_view_case(case, actor):
         raise Forbidden("Anda tidak berhak melihat dokumen ini")
     log_access(db.session, case, actor, "document_viewed", utcnow())
-    db.session.commit()
     return document_response(document)

@@ -49,15 +49,13 @@ def content_digest(fields: dict[str, Any], files: dict[str, bytes]) -> str:
 
 
 def submit_once(endpoint: str, token: str, digest: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``create`` and commit, unless this form (``token``) was already submitted with the
+    """Run ``create``, unless this form (``token``) was already submitted with the
     same content (``digest``): a second tap on a slow connection answers with the first result
     instead of a second case. A token replayed with other content raises FormReused — it never
     answers with someone else's receipt."""
     token = (token or "").strip()[:64]
     if not token:
-        answer = create()
-        db.session.commit()
-        return answer
+        return create()
     key = f"page:{endpoint}:{token}"
     for _attempt in range(2):
         record = db.session.get(IdempotencyRecord, key)
@@ -77,9 +75,11 @@ def submit_once(endpoint: str, token: str, digest: str, create: Callable[[], dic
             )
         )
         try:
-            db.session.commit()
+            db.session.flush()
         except IntegrityError:
-            db.session.rollback()  # the same form arrived twice at once: answer as the other did
+            # the same form arrived twice at once and the other stored its answer first: drop
+            # this one's case (the whole transaction) and answer as the other did
+            db.session.rollback()
             continue
         return answer
     raise FormReused(key)

@@ -119,7 +119,6 @@ def track_upload(reference: str) -> Any:
     except (DocumentTooLarge, UnsupportedDocumentType, NotWaiting) as exc:
         db.session.rollback()
         return _status_page(case, code, {"file": exc.message}, 422)
-    db.session.commit()
     session["track_notice"] = f"{intake.DOCUMENT_KINDS[kind]} berhasil diunggah."
     return redirect(url_for("public.track_status", reference=case.reference))
 
@@ -137,7 +136,6 @@ def track_resubmit(reference: str) -> Any:
     except EngineError as exc:
         db.session.rollback()
         return _status_page(case, code, {"resubmit": exc.message}, 409)
-    db.session.commit()
     session["track_notice"] = "Kelengkapan berkas sudah dikirim. Petugas akan memeriksanya kembali."
     return redirect(url_for("public.track_status", reference=case.reference))
 

@@ -8,15 +8,16 @@ from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import errors as e
 from engine.models import User
 
 from ..auth import NotAuthenticated, current_staff
-from ..extensions import db
+from ..errors import database_error
 from ..i18n import gettext as _
+from ..unit_of_work import discard
 
 bp = Blueprint("staff", __name__)
 
@@ -48,7 +49,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _back_to_inbox(message: str) -> Any:
-    db.session.rollback()
+    discard()
     flash(message, "error")
     return redirect(url_for("staff.inbox"))
 
@@ -60,17 +61,14 @@ def _conflict(exc: e.Conflict) -> Any:
 
 
 @bp.errorhandler(StaleDataError)
-@bp.errorhandler(IntegrityError)
-def _stale(_exc: Exception) -> Any:
-    return _back_to_inbox(_(BUSY_TEXT))
-
-
-@bp.errorhandler(OperationalError)
-def _operational(exc: OperationalError) -> Any:
-    if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+@bp.errorhandler(DBAPIError)
+def _database(exc: Exception) -> Any:
+    status, _code, message = database_error(exc)
+    if status == 409:
         return _back_to_inbox(_(BUSY_TEXT))
-    db.session.rollback()
-    return render_template("staff/error.html", status=503, message=_("Basis data sedang tidak tersedia.")), 503
+    discard()
+    text = _("Basis data sedang tidak tersedia.") if status == 503 else _(message)
+    return render_template("staff/error.html", status=status, message=text), status
 
 
 @bp.errorhandler(NotAuthenticated)
@@ -81,7 +79,7 @@ def _anonymous(_exc: NotAuthenticated) -> Any:
 @bp.errorhandler(e.Forbidden)
 @bp.errorhandler(e.NotFound)
 def _refused(exc: e.EngineError) -> Any:
-    db.session.rollback()
+    discard()
     status = 403 if isinstance(exc, e.Forbidden) else 404
     return render_template("staff/error.html", status=status, message=exc.message), status
 

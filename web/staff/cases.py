@@ -24,7 +24,6 @@ def _render(reference: str, comment: str = "", error: str | None = None) -> Any:
     case = viewable_case(reference, "view")
     view = case_view(case)
     entries = timeline(case)
-    db.session.commit()  # the access log entry
     open_tasks = [t for t in view["tasks"] if t["state"] in ("ready", "claimed")]
     return render_template(
         "staff/case.html",
@@ -57,7 +56,6 @@ def comment(reference: str) -> Any:
     except InvalidSubmission as invalid:
         db.session.rollback()
         return _render(reference, text, (invalid.details or {}).get("comment")), 422
-    db.session.commit()
     flash(_("Komentar disimpan."), "success")
     return redirect(url_for("staff.case", reference=reference) + "#komentar")
 
@@ -73,7 +71,6 @@ def diagram(reference: str) -> Any:
     if not name:
         abort(404)
     xml = files[name]
-    db.session.commit()
     # A deployed file is untrusted markup: a download, never a document that runs its scripts
     # (bpmn-js reads it with fetch, which ignores the disposition).
     headers = {

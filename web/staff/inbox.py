@@ -125,9 +125,8 @@ def take_next() -> Any:
             return redirect(url_for("staff.inbox"))
         try:
             case_ops.claim_task(db.session, task_id, actor, utcnow())
-            db.session.commit()
         except Conflict:
-            db.session.rollback()
+            db.session.rollback()  # nothing else was written: try the next task afresh
             continue
         return redirect(url_for("staff.task", task_id=task_id))
     current_app.logger.info("take-next gave up after repeated conflicts")

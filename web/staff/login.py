@@ -11,7 +11,6 @@ from flask_login import login_user, logout_user
 from engine.clock import utcnow
 
 from ..auth import LoginUser, current_staff
-from ..extensions import db
 from ..i18n import COOKIE, LANGUAGES
 from ..i18n import gettext as _
 from . import bp, login_required, page_user
@@ -38,10 +37,8 @@ def login() -> Any:
     try:
         user = authenticate(username, request.form.get("password", "")[:1024], utcnow())
     except LoginRefused as refused:
-        db.session.commit()  # keep the failure count
         flash(_(str(refused)), "error")
         return render_template("staff/login.html", username=username, next=request.form.get("next", "")), 401
-    db.session.commit()
     session.clear()  # a fresh session for the new identity
     login_user(LoginUser(user))
     return redirect(_safe_next(request.form.get("next")))
@@ -63,7 +60,6 @@ def password() -> Any:
         form = request.form
         errors = change_password(page_user(), form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
         if not errors:
-            db.session.commit()
             flash(_("Kata sandi berhasil diganti."), "success")
             return redirect(url_for("staff.inbox"))
     return render_template("staff/password.html", errors=errors), (422 if errors else 200)

@@ -29,7 +29,6 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
     if values is None:
         values = detail["form_defaults"]
     log_access(db.session, row.case, current_actor(), "task", utcnow())
-    db.session.commit()
     user = page_user()
     known = {name for name in (schema or {}).get("properties", {})}
     return render_template(
@@ -66,7 +65,6 @@ def complete(task_id: str) -> Any:
         db.session.rollback()
         return _render(task_id, typed_back(schema, request.form), dict(invalid.details or {})), 422
     reference, title = done.case.reference, done.title
-    db.session.commit()
     flash(_("Tugas “%(title)s” untuk kasus %(ref)s selesai.", title=title, ref=reference), "success")
     return redirect(url_for("staff.inbox"))
 
@@ -75,7 +73,6 @@ def complete(task_id: str) -> Any:
 @login_required
 def claim(task_id: str) -> Any:
     case_ops.claim_task(db.session, task_id, current_actor(), utcnow())
-    db.session.commit()
     return redirect(url_for("staff.task", task_id=task_id))
 
 
@@ -83,6 +80,5 @@ def claim(task_id: str) -> Any:
 @login_required
 def release(task_id: str) -> Any:
     case_ops.release_task(db.session, task_id, current_actor(), utcnow())
-    db.session.commit()
     flash(_("Tugas dikembalikan ke antrean."), "info")
     return redirect(url_for("staff.inbox"))
