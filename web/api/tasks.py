@@ -135,7 +135,6 @@ def get_task(task_id: str) -> Any:
     row = visible_task(task_id)
     answer = _detail.dump(task_detail(row))
     log_access(db.session, row.case, current_actor(), "task", utcnow())
-    db.session.commit()  # the access log entry
     return jsonify(answer)
 
 

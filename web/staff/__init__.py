@@ -87,7 +87,7 @@ def _refused(exc: e.EngineError) -> Any:
 @bp.errorhandler(CSRFError)
 def _csrf(_exc: CSRFError) -> Any:
     """400: the form is not ours (forged) or its session expired; nothing was changed."""
-    db.session.rollback()
+    discard()
     message = _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
     return render_template("staff/error.html", status=400, message=message), 400
 
