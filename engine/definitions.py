@@ -23,10 +23,10 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .errors import DeploymentInvalid, NotFound, UnsafeExpression
+from .errors import DeploymentInvalid, NotFound
+from .expressions import check_diagram_code
 from .models import ProcessDefinition
 from .rows import Prepared
-from .sandbox import check_expression
 from .serialization import SERIALIZER
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -37,11 +37,6 @@ DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20230324/MODEL/",
 )
 MAX_FILE_BYTES = 2 * 1024 * 1024
-
-# Expressions (evaluated) and scripts (executed) found in diagrams, by local tag name.
-_EXPRESSION_TAGS = {"conditionExpression", "timeDuration", "timeDate", "timeCycle"}
-_SCRIPT_TAGS = {"script", "preScript", "postScript"}
-_DMN_EXPRESSION_TAGS = {"text"}
 
 
 @dataclass
@@ -102,34 +97,6 @@ def _owner_id(node: etree._Element) -> str | None:
             return node.get("id")
         node = node.getparent()
     return None
-
-
-def _check_expressions(root: etree._Element, filename: str, is_dmn: bool) -> list[dict[str, Any]]:
-    problems = []
-    for node in root.iter():
-        tag = _local(node.tag)
-        text = (node.text or "").strip()
-        if not text:
-            continue
-        mode = None
-        if tag in _SCRIPT_TAGS:
-            mode = "exec"
-        elif tag in _EXPRESSION_TAGS or (is_dmn and tag in _DMN_EXPRESSION_TAGS):
-            mode = "eval"
-        if mode is None:
-            continue
-        if is_dmn and text == "-":
-            continue
-        try:
-            if is_dmn and _local(node.getparent().tag) == "inputEntry":
-                # DMN input entries are comma-separated tests; check each piece.
-                for piece in text.split(","):
-                    check_expression(piece.strip().lstrip("<>=!") or "None", "eval")
-            else:
-                check_expression(text, mode)
-        except UnsafeExpression as exc:
-            problems.append(_problem(filename, _owner_id(node), exc.message))
-    return problems
 
 
 def _properties(spec: Any) -> dict[str, str]:
@@ -208,7 +175,10 @@ def validate_bundle(
             continue
         if name not in texts and not is_dmn:
             continue  # earlier diagrams only lend their DMN tables
-        problems.extend(_check_expressions(root, name, is_dmn))
+        code_problems = check_diagram_code(root, name)
+        problems.extend(code_problems)
+        if is_dmn and code_problems:
+            continue  # SpiffWorkflow's DMN parser re-parses entries and can crash on refused ones
         try:
             if is_dmn:
                 parser.add_dmn_xml(root, filename=name)

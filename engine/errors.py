@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
 
 class EngineError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -58,3 +60,17 @@ class DeploymentInvalid(EngineError):
 
 class UnsafeExpression(EngineError):
     code = "unsafe_expression"
+
+
+class ExpressionFailed(EngineError, SpiffWorkflowException):
+    """An expression or script of a deployed diagram failed at run time (nothing is saved).
+
+    Also a SpiffWorkflowException so that SpiffWorkflow's DMN and pre/post-script handlers pass
+    it on unchanged instead of wrapping it in their own English errors.
+    """
+
+    code = "procedure_failed"
+
+    def __str__(self) -> str:
+        notes = getattr(self, "notes", None)
+        return self.message + (" (" + "; ".join(notes) + ")" if notes else "")

@@ -23,6 +23,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (e.InvalidSubmission, 422),
     (e.DeploymentInvalid, 422),
     (e.UnsafeExpression, 422),
+    (e.ExpressionFailed, 503),
 ]
 
 HTTP_MESSAGES = {
