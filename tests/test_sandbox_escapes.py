@@ -48,6 +48,7 @@ def assert_nothing_leaks(*things: Any) -> None:
 
 def assert_plain_data(value: Any) -> None:
     """What diagram code hands back is data (it goes into the case), never an object of ours."""
+
     def known(v: Any) -> Any:
         if isinstance(v, (datetime, timedelta)):
             return str(v)
