@@ -80,7 +80,8 @@ RUNAWAY = [
     ("k = 10\nx = 9 ** (k ** 9)", "Bilangan terlalu besar"),
     ("k = 9\nx = [0] * (10 ** k)", "Pengulangan"),
     ("items = [1]\nfor _ in range(30):\n    items.extend(items)", "Daftar terlalu besar"),
-    ("items = [1]\nany(map(items.append, items))", "Daftar terlalu besar"),
+    # 100,000 calls from C: the size cap or the clock stops it first, depending on the machine
+    ("items = [1]\nany(map(items.append, items))", "Daftar terlalu besar|terlalu lama"),
     ("items = [1]\nitems[1:] = items * 60000\nitems[1:] = items * 2", "terlalu besar"),
     ("w = 10 ** 9\nx = 'a'.ljust(w)", "Teks terlalu panjang"),
     ("x = ('ab' * 1000).replace('', 'c' * 1000)", "Teks terlalu panjang"),
@@ -96,7 +97,7 @@ RUNAWAY = [
 def test_runaway_code_stops_with_a_clear_reason(script: str, reason: str) -> None:
     with pytest.raises(Exception) as stopped:
         SafeEnvironment().execute(script, {})
-    assert reason.lower() in str(stopped.value).lower()
+    assert any(r.lower() in str(stopped.value).lower() for r in reason.split("|")), stopped.value
 
 
 def test_the_budget_works_in_a_worker_thread_as_in_a_threaded_server() -> None:
