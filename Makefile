@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app web
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install assets chromium db demo timers notify bench clean
+.PHONY: run test lint typecheck unit install assets translations messages chromium db demo timers notify bench clean
 
 $(STAMP): requirements.txt tests/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,17 @@ $(STAMP): requirements.txt tests/requirements.txt
 	$(BIN)/python -m pip install --quiet -r tests/requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP) assets
+install: $(STAMP) assets translations
+
+## Compile the message catalogues (web/translations/*/LC_MESSAGES/messages.po → .mo)
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -d web/translations
+
+## After adding or changing UI text: extract every marked string and update the catalogues
+messages: $(STAMP)
+	PYTHONPATH=. $(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ --no-location --sort-output \
+		-o web/translations/messages.pot .
+	$(BIN)/pybabel -q update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 assets:
 	@if [ -f web/package.json ]; then \

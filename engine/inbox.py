@@ -15,6 +15,7 @@ from .clock import aware
 from .definitions import definition_in_session
 from .models import AccessLog, Case, CaseEvent, HumanTask, Person, ProcessDefinition, UTCDateTime
 from .rows import Prepared
+from .text import N_
 from .validation import mask_nik
 
 SORTS = {
@@ -293,27 +294,27 @@ def _nik(row: HumanTask, case: Case) -> str | None:
 
 
 STATUS_TEXT = {
-    "active": "Sedang diproses",
-    "completed": "Selesai",
-    "rejected": "Ditolak",
-    "expired": "Kedaluwarsa",
+    "active": N_("Sedang diproses"),
+    "completed": N_("Selesai"),
+    "rejected": N_("Ditolak"),
+    "expired": N_("Kedaluwarsa"),
 }
 
 # Plain-language lines for the applicant's timeline: no internal notes, no staff names.
 PUBLIC_STEP_TEXT = {
-    "verifikasi": "Kelengkapan berkas diperiksa petugas.",
-    "kunjungan": "Kunjungan rumah oleh pendamping/supervisor.",
-    "reviu_manager": "Permohonan ditinjau oleh manajer layanan.",
-    "mengetahui_kadis": "Permohonan diketahui Kepala Dinas.",
-    "teruskan_kabid": "Permohonan diteruskan ke bidang terkait.",
-    "keputusan_kabid": "Bidang menentukan bantuan yang diberikan.",
-    "terbitkan_surat": "Surat rekomendasi diterbitkan.",
-    "serah_terima": "Surat rekomendasi diserahkan kepada pemohon.",
-    "triase": "Aduan diperiksa petugas.",
-    "tindak_lanjut": "Aduan ditindaklanjuti bidang terkait.",
-    "eskalasi": "Tindak lanjut aduan dipercepat oleh manajer.",
-    "verifikasi_aduan": "Hasil tindak lanjut diperiksa manajer.",
-    "balas_pengadu": "Jawaban aduan dikirim kepada pelapor.",
+    "verifikasi": N_("Kelengkapan berkas diperiksa petugas."),
+    "kunjungan": N_("Kunjungan rumah oleh pendamping/supervisor."),
+    "reviu_manager": N_("Permohonan ditinjau oleh manajer layanan."),
+    "mengetahui_kadis": N_("Permohonan diketahui Kepala Dinas."),
+    "teruskan_kabid": N_("Permohonan diteruskan ke bidang terkait."),
+    "keputusan_kabid": N_("Bidang menentukan bantuan yang diberikan."),
+    "terbitkan_surat": N_("Surat rekomendasi diterbitkan."),
+    "serah_terima": N_("Surat rekomendasi diserahkan kepada pemohon."),
+    "triase": N_("Aduan diperiksa petugas."),
+    "tindak_lanjut": N_("Aduan ditindaklanjuti bidang terkait."),
+    "eskalasi": N_("Tindak lanjut aduan dipercepat oleh manajer."),
+    "verifikasi_aduan": N_("Hasil tindak lanjut diperiksa manajer."),
+    "balas_pengadu": N_("Jawaban aduan dikirim kepada pelapor."),
 }
 
 
@@ -323,17 +324,17 @@ def public_timeline(session: Session, case: Case) -> list[dict[str, Any]]:
     for event in events:
         text = None
         if event.kind == "case_started":
-            text = "Permohonan diterima." if case.kind != "aduan" else "Aduan diterima."
+            text = N_("Permohonan diterima.") if case.kind != "aduan" else N_("Aduan diterima.")
         elif event.kind == "task_completed" and event.task_spec:
-            text = PUBLIC_STEP_TEXT.get(event.task_spec, "Satu tahap selesai diproses.")
+            text = PUBLIC_STEP_TEXT.get(event.task_spec, N_("Satu tahap selesai diproses."))
             if event.task_spec == "verifikasi":
                 decision = (event.payload.get("data") or {}).get("decision")
                 if decision == "tidak_lengkap":
-                    text = "Berkas belum lengkap; pemohon diminta melengkapi."
+                    text = N_("Berkas belum lengkap; pemohon diminta melengkapi.")
         elif event.kind == "message_received":
-            text = "Pemohon mengirim kelengkapan berkas."
+            text = N_("Pemohon mengirim kelengkapan berkas.")
         elif event.kind == "timer_fired" and case.status == "expired":
-            text = "Batas waktu melengkapi berkas terlewati."
+            text = N_("Batas waktu melengkapi berkas terlewati.")
         elif event.kind == "case_closed":
             text = f"Status akhir: {STATUS_TEXT.get(str(event.payload.get('status')), '')}."
         if text:

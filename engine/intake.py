@@ -15,66 +15,67 @@ from .cases import CaseSummary, start_case
 from .clock import aware
 from .models import Case, Person
 from .rows import insert_returning, unscoped
+from .text import N_
 
 SERVICES = {
-    "panti_rehab": ("Panti Rehab", "Rujukan ke panti rehabilitasi sosial."),
-    "sandang": ("Sandang", "Paket sandang dan perlengkapan tidur bagi PPKS."),
-    "alat_bantu": ("Alat Bantu", "Kursi roda, kruk, tongkat, alat bantu dengar, kaki palsu."),
-    "slrt": ("SLRT", "Rujukan program perlindungan sosial: PBI-JK, PKH, Sembako, RTLH, DTSEN."),
-    "berdaya": ("Berdaya", "Pemberdayaan ekonomi: bantuan KUBE dan UEP."),
-    "pendamping": ("Pendamping", "Permintaan pendamping sosial (TKSK, PSM, pendamping PKH)."),
+    "panti_rehab": (N_("Panti Rehab"), N_("Rujukan ke panti rehabilitasi sosial.")),
+    "sandang": (N_("Sandang"), N_("Paket sandang dan perlengkapan tidur bagi PPKS.")),
+    "alat_bantu": (N_("Alat Bantu"), N_("Kursi roda, kruk, tongkat, alat bantu dengar, kaki palsu.")),
+    "slrt": (N_("SLRT"), N_("Rujukan program perlindungan sosial: PBI-JK, PKH, Sembako, RTLH, DTSEN.")),
+    "berdaya": (N_("Berdaya"), N_("Pemberdayaan ekonomi: bantuan KUBE dan UEP.")),
+    "pendamping": (N_("Pendamping"), N_("Permintaan pendamping sosial (TKSK, PSM, pendamping PKH).")),
 }
 
 PPKS_CATEGORIES = {
-    "anak_balita_terlantar": "Anak balita terlantar",
-    "anak_terlantar": "Anak terlantar",
-    "anak_berhadapan_hukum": "Anak berhadapan dengan hukum",
-    "anak_jalanan": "Anak jalanan",
-    "anak_disabilitas": "Anak dengan kedisabilitasan",
-    "anak_korban_kekerasan": "Anak korban tindak kekerasan",
-    "anak_perlindungan_khusus": "Anak yang memerlukan perlindungan khusus",
-    "lansia_terlantar": "Lanjut usia terlantar",
-    "penyandang_disabilitas": "Penyandang disabilitas",
-    "tuna_susila": "Tuna susila",
-    "gelandangan": "Gelandangan",
-    "pengemis": "Pengemis",
-    "pemulung": "Pemulung",
-    "kelompok_minoritas": "Kelompok minoritas",
-    "bekas_warga_binaan": "Bekas warga binaan lembaga pemasyarakatan",
-    "odha": "Orang dengan HIV",
-    "korban_napza": "Korban penyalahgunaan NAPZA",
-    "korban_trafficking": "Korban trafficking",
-    "korban_kekerasan": "Korban tindak kekerasan",
-    "pekerja_migran_bermasalah": "Pekerja migran bermasalah sosial",
-    "korban_bencana_alam": "Korban bencana alam",
-    "korban_bencana_sosial": "Korban bencana sosial",
-    "perempuan_rawan_sosial_ekonomi": "Perempuan rawan sosial ekonomi",
-    "fakir_miskin": "Fakir miskin",
-    "keluarga_bermasalah_psikologis": "Keluarga bermasalah sosial psikologis",
-    "komunitas_adat_terpencil": "Komunitas adat terpencil",
+    "anak_balita_terlantar": N_("Anak balita terlantar"),
+    "anak_terlantar": N_("Anak terlantar"),
+    "anak_berhadapan_hukum": N_("Anak berhadapan dengan hukum"),
+    "anak_jalanan": N_("Anak jalanan"),
+    "anak_disabilitas": N_("Anak dengan kedisabilitasan"),
+    "anak_korban_kekerasan": N_("Anak korban tindak kekerasan"),
+    "anak_perlindungan_khusus": N_("Anak yang memerlukan perlindungan khusus"),
+    "lansia_terlantar": N_("Lanjut usia terlantar"),
+    "penyandang_disabilitas": N_("Penyandang disabilitas"),
+    "tuna_susila": N_("Tuna susila"),
+    "gelandangan": N_("Gelandangan"),
+    "pengemis": N_("Pengemis"),
+    "pemulung": N_("Pemulung"),
+    "kelompok_minoritas": N_("Kelompok minoritas"),
+    "bekas_warga_binaan": N_("Bekas warga binaan lembaga pemasyarakatan"),
+    "odha": N_("Orang dengan HIV"),
+    "korban_napza": N_("Korban penyalahgunaan NAPZA"),
+    "korban_trafficking": N_("Korban trafficking"),
+    "korban_kekerasan": N_("Korban tindak kekerasan"),
+    "pekerja_migran_bermasalah": N_("Pekerja migran bermasalah sosial"),
+    "korban_bencana_alam": N_("Korban bencana alam"),
+    "korban_bencana_sosial": N_("Korban bencana sosial"),
+    "perempuan_rawan_sosial_ekonomi": N_("Perempuan rawan sosial ekonomi"),
+    "fakir_miskin": N_("Fakir miskin"),
+    "keluarga_bermasalah_psikologis": N_("Keluarga bermasalah sosial psikologis"),
+    "komunitas_adat_terpencil": N_("Komunitas adat terpencil"),
 }
 
 COMPLAINT_CATEGORIES = {
-    "bansos_tidak_tepat_sasaran": "Bansos tidak tepat sasaran",
-    "pelayanan": "Pelayanan",
-    "petugas": "Petugas",
-    "data": "Data",
-    "lainnya": "Lainnya",
+    "bansos_tidak_tepat_sasaran": N_("Bansos tidak tepat sasaran"),
+    "pelayanan": N_("Pelayanan"),
+    "petugas": N_("Petugas"),
+    "data": N_("Data"),
+    "lainnya": N_("Lainnya"),
 }
 
 MESSAGES: dict[str, Any] = {
-    "required": "Wajib diisi.",
-    "null": "Wajib diisi.",
-    "invalid": "Nilai tidak valid.",
-    "type": "Jenis data tidak valid.",
+    "required": N_("Wajib diisi."),
+    "null": N_("Wajib diisi."),
+    "invalid": N_("Nilai tidak valid."),
+    "type": N_("Jenis data tidak valid."),
 }
-DATE_MESSAGES: dict[str, Any] = {**MESSAGES, "invalid": "Tanggal tidak valid (format TTTT-BB-HH)."}
+DATE_MESSAGES: dict[str, Any] = {**MESSAGES, "invalid": N_("Tanggal tidak valid (format TTTT-BB-HH).")}
 
 
 def _text(max_length: int, required: bool = True, min_length: int = 1) -> fields.String:
     return fields.String(
         required=required,
-        error_messages={**MESSAGES, "invalid": "Harus berupa teks."},
+        error_messages={**MESSAGES, "invalid": N_("Harus berupa teks.")},
         validate=validate.Length(
             min=min_length if required else 0,
             max=max_length,
@@ -86,8 +87,8 @@ def _text(max_length: int, required: bool = True, min_length: int = 1) -> fields
 def _choice(options: dict[str, Any]) -> fields.String:
     return fields.String(
         required=True,
-        error_messages={**MESSAGES, "invalid": "Harus berupa teks."},
-        validate=validate.OneOf(list(options), error="Pilihan tidak valid."),
+        error_messages={**MESSAGES, "invalid": N_("Harus berupa teks.")},
+        validate=validate.OneOf(list(options), error=N_("Pilihan tidak valid.")),
     )
 
 
@@ -106,7 +107,7 @@ class ApplicantSchema(Schema):
     gender = fields.String(
         required=True,
         error_messages=MESSAGES,
-        validate=validate.OneOf(["L", "P"], error="Pilih L (laki-laki) atau P (perempuan)."),
+        validate=validate.OneOf(["L", "P"], error=N_("Pilih L (laki-laki) atau P (perempuan).")),
     )
     phone = _text(20)
     address = _text(500, min_length=3)
@@ -131,9 +132,9 @@ class ApplicantSchema(Schema):
     @validates("birth_date")
     def _birth(self, value: date, **_: Any) -> None:
         if value > date.today():
-            raise ValidationError("Tanggal lahir tidak boleh di masa depan.")
+            raise ValidationError(N_("Tanggal lahir tidak boleh di masa depan."))
         if value.year < 1900:
-            raise ValidationError("Tanggal lahir tidak valid.")
+            raise ValidationError(N_("Tanggal lahir tidak valid."))
 
 
 class ApplicationSchema(Schema):
@@ -251,14 +252,14 @@ def submit_complaint(session: Session, data: dict[str, Any], actor: Actor, now: 
 # Documents: the operator's `dokumen_kurang` enum (bpmn/forms/verifikasi.json) plus the
 # supervisor's home-visit photo. Labels are what the applicant reads.
 DOCUMENT_KINDS = {
-    "ktp": "KTP",
-    "kk": "Kartu Keluarga (KK)",
-    "foto": "Foto pemohon / kondisi",
-    "surat_keterangan_desa": "Surat keterangan kepala desa/lurah",
-    "surat_keterangan_dokter": "Surat keterangan dokter",
-    "surat_pengantar_dinsos": "Surat pengantar Dinas Sosial daerah asal",
-    "lainnya": "Dokumen lainnya",
-    "foto_kunjungan": "Foto kunjungan rumah",
+    "ktp": N_("KTP"),
+    "kk": N_("Kartu Keluarga (KK)"),
+    "foto": N_("Foto pemohon / kondisi"),
+    "surat_keterangan_desa": N_("Surat keterangan kepala desa/lurah"),
+    "surat_keterangan_dokter": N_("Surat keterangan dokter"),
+    "surat_pengantar_dinsos": N_("Surat pengantar Dinas Sosial daerah asal"),
+    "lainnya": N_("Dokumen lainnya"),
+    "foto_kunjungan": N_("Foto kunjungan rumah"),
 }
 # Who may upload a kind: a kind listed here only by these roles (the home-visit photo, with its
 # GPS position, by the supervisor who made the visit); every other kind by the applicant and any

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import regions
+from .text import N_
 
 _DIGITS16 = re.compile(r"^\d{16}$")
 
@@ -25,12 +26,12 @@ def parse_nik(nik: str, today: date | None = None) -> NikInfo:
     """
     nik = (nik or "").strip()
     if not _DIGITS16.match(nik):
-        raise ValueError("NIK harus 16 digit angka.")
+        raise ValueError(N_("NIK harus 16 digit angka."))
     warnings = []
     if not regions.known_province(nik[:2]):
-        raise ValueError("Kode provinsi pada NIK tidak dikenal.")
+        raise ValueError(N_("Kode provinsi pada NIK tidak dikenal."))
     if not regions.known_regency(nik[:4]):
-        warnings.append("Kode kabupaten/kota pada NIK tidak ditemukan dalam data wilayah terbaru.")
+        warnings.append(N_("Kode kabupaten/kota pada NIK tidak ditemukan dalam data wilayah terbaru."))
     day, month, year2 = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     gender = "L"
     if day > 40:
@@ -40,9 +41,9 @@ def parse_nik(nik: str, today: date | None = None) -> NikInfo:
     try:
         born = date(year, month, day)
     except ValueError:
-        raise ValueError("Tanggal lahir pada NIK tidak valid.") from None
+        raise ValueError(N_("Tanggal lahir pada NIK tidak valid.")) from None
     if nik[12:] == "0000":
-        raise ValueError("Nomor urut NIK tidak boleh 0000.")
+        raise ValueError(N_("Nomor urut NIK tidak boleh 0000."))
     return NikInfo(born, gender, warnings)
 
 
@@ -56,18 +57,18 @@ def nik_warnings(nik: str, birth_date: date | None, gender: str | None, today: d
             info.birth_date.month,
             info.birth_date.year % 100,
         ):
-            warnings.append("Tanggal lahir tidak sesuai dengan NIK.")
+            warnings.append(N_("Tanggal lahir tidak sesuai dengan NIK."))
     if gender in {"L", "P"} and gender != info.gender:
-        warnings.append("Jenis kelamin tidak sesuai dengan NIK.")
+        warnings.append(N_("Jenis kelamin tidak sesuai dengan NIK."))
     return warnings
 
 
 def check_kk(kk: str) -> str:
     kk = (kk or "").strip()
     if not _DIGITS16.match(kk):
-        raise ValueError("Nomor KK harus 16 digit angka.")
+        raise ValueError(N_("Nomor KK harus 16 digit angka."))
     if not regions.known_province(kk[:2]):
-        raise ValueError("Kode wilayah pada nomor KK tidak dikenal.")
+        raise ValueError(N_("Kode wilayah pada nomor KK tidak dikenal."))
     return kk
 
 
@@ -81,9 +82,9 @@ def normalize_phone(phone: str) -> str:
     elif raw.startswith("0"):
         rest = raw[1:]
     else:
-        raise ValueError("Nomor telepon harus diawali 08, 62 atau +62.")
+        raise ValueError(N_("Nomor telepon harus diawali 08, 62 atau +62."))
     if not rest.isdigit() or not rest.startswith("8") or not 8 <= len(rest) <= 13:
-        raise ValueError("Nomor telepon seluler tidak valid (contoh: 0812 3456 7890).")
+        raise ValueError(N_("Nomor telepon seluler tidak valid (contoh: 0812 3456 7890)."))
     return "+62" + rest
 
 

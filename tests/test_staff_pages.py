@@ -90,7 +90,8 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app: Any, cli
 def test_the_user_menu_shows_name_and_roles_and_logout_ends_the_session(client: Any) -> None:
     login(client, "kabid_rehsos")
     page = text(client.get("/inbox"))
-    assert "Dewi Lestari (Kabid Rehsos)" in page and "kabid" in page and "(rehsos)" in page
+    assert "Dewi Lestari (Kabid Rehsos)" in page and "Kepala Bidang (Bidang Rehabilitasi Sosial)" in page
+    assert "(rehsos)" not in page
     answer = client.post("/logout", data={"csrf_token": csrf(client, "/inbox")})
     assert answer.location == "/login"
     assert client.get("/inbox").status_code == 302
@@ -277,7 +278,8 @@ def test_english_is_selectable_and_dates_are_indonesian_by_default(app: Any, cli
         assert format_datetime(datetime(2026, 11, 28, 1, 15, tzinfo=UTC)) == "28 November 2026 09.15 WITA"
         assert format_date("2026-08-17") == "17 Agustus 2026"
     with app.test_request_context("/", headers={"Cookie": "lang=en"}):
-        assert format_datetime(datetime(2026, 11, 28, 1, 15, tzinfo=UTC)) == "28 November 2026 09:15 WITA"
+        assert format_datetime(datetime(2026, 11, 28, 1, 15, tzinfo=UTC)) == "November 28, 2026 9:15 AM WITA"
+        assert format_date("2026-08-17") == "August 17, 2026"
     login(client, "operator")
     client.get("/language/en?next=/inbox")
     page = text(client.get("/inbox"))

@@ -21,7 +21,7 @@ def create_app(config: Any = None) -> Flask:
 
     from engine.models import compact_json
 
-    from . import auth, cli, errors
+    from . import auth, cli, errors, i18n, labels
     from .api import bp as api_bp
     from .extensions import db, login_manager, migrate
 
@@ -43,6 +43,8 @@ def create_app(config: Any = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
+    i18n.init_app(app)
+    labels.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api_bp)

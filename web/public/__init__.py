@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Flask, render_template
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from engine.text import N_
+
 bp = Blueprint("public", __name__)
 
 
@@ -15,8 +17,10 @@ def _too_large(_exc: Exception) -> Any:
     return (
         render_template(
             "public/message.html",
-            title="Berkas terlalu besar",
-            message="Data atau berkas yang dikirim terlalu besar. Kecilkan foto (maksimal 5 MB per berkas) lalu coba lagi.",
+            title=N_("Berkas terlalu besar"),
+            message=N_(
+                "Data atau berkas yang dikirim terlalu besar. Kecilkan foto (maksimal 5 MB per berkas) lalu coba lagi."
+            ),
         ),
         413,
     )

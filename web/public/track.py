@@ -21,12 +21,14 @@ from engine.documents import (
 from engine.errors import EngineError, NotFound, NotWaiting
 from engine.inbox import STATUS_TEXT, public_timeline
 from engine.models import Case
+from engine.text import N_
 
 from ..extensions import db
+from ..i18n import gettext as _
 from . import bp
 from .documents import document_response, document_settings, read_upload
 
-NOT_MATCHING = "Nomor permohonan atau kode pelacakan tidak cocok. Periksa kembali lalu coba lagi."
+NOT_MATCHING = N_("Nomor permohonan atau kode pelacakan tidak cocok. Periksa kembali lalu coba lagi.")
 
 
 def remember_tracking(reference: str, code: str) -> None:
@@ -109,9 +111,9 @@ def track_upload(reference: str) -> Any:
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
     if kind not in intake.APPLICANT_DOCUMENT_KINDS:
-        return _status_page(case, code, {"kind": "Pilih jenis dokumen."}, 422)
+        return _status_page(case, code, {"kind": N_("Pilih jenis dokumen.")}, 422)
     if upload is None or not upload.filename:
-        return _status_page(case, code, {"file": "Pilih berkas yang akan diunggah."}, 422)
+        return _status_page(case, code, {"file": N_("Pilih berkas yang akan diunggah.")}, 422)
     try:
         add_document(
             db.session, case, read_upload(upload), kind, APPLICANT, utcnow(), document_settings(), upload.filename
@@ -119,7 +121,7 @@ def track_upload(reference: str) -> Any:
     except (DocumentTooLarge, UnsupportedDocumentType, NotWaiting) as exc:
         db.session.rollback()
         return _status_page(case, code, {"file": exc.message}, 422)
-    session["track_notice"] = f"{intake.DOCUMENT_KINDS[kind]} berhasil diunggah."
+    session["track_notice"] = _("%(kind)s berhasil diunggah.", kind=_(intake.DOCUMENT_KINDS[kind]))
     return redirect(url_for("public.track_status", reference=case.reference))
 
 
@@ -130,13 +132,13 @@ def track_resubmit(reference: str) -> Any:
         return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
     note = request.form.get("note", "").strip()
     if len(note) > 2000:
-        return _status_page(case, code, {"note": "Catatan maksimal 2000 karakter."}, 422)
+        return _status_page(case, code, {"note": N_("Catatan maksimal 2000 karakter.")}, 422)
     try:
         deliver_message(db.session, case, "pengajuan_ulang", {"note": note}, APPLICANT, utcnow())
     except EngineError as exc:
         db.session.rollback()
         return _status_page(case, code, {"resubmit": exc.message}, 409)
-    session["track_notice"] = "Kelengkapan berkas sudah dikirim. Petugas akan memeriksanya kembali."
+    session["track_notice"] = _("Kelengkapan berkas sudah dikirim. Petugas akan memeriksanya kembali.")
     return redirect(url_for("public.track_status", reference=case.reference))
 
 

@@ -94,13 +94,11 @@ def _csrf(_exc: CSRFError) -> Any:
 
 def init_app(app: Flask) -> None:
     """CSRF on every form (the bearer-token JSON API is exempt), i18n, then the staff pages."""
-    from .. import i18n
     from ..api import bp as api_bp
     from ..extensions import csrf, login_manager
     from . import assets, cases, inbox, login, tasks  # noqa: F401  (views register on bp)
 
     csrf.init_app(app)
     csrf.exempt(api_bp)
-    i18n.init_app(app)
     login_manager.login_view = "staff.login"
     app.register_blueprint(bp)

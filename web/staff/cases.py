@@ -15,8 +15,8 @@ from ..api.cases import case_view, viewable_case
 from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
+from ..labels import service_label
 from . import bp, login_required
-from .inbox import service_label
 from .present import documents, timeline
 
 

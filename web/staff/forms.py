@@ -8,6 +8,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from ..i18n import format_date, format_number, format_rupiah
+from ..i18n import gettext as _
+
 RADIO_MAX_OPTIONS = 4
 _THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
@@ -31,7 +34,7 @@ class Field:
 def _options(prop: dict[str, Any]) -> list[tuple[str, str]]:
     values = prop.get("enum") or []
     names = prop.get("enumNames") or []
-    return [(str(v), str(names[i]) if i < len(names) else str(v)) for i, v in enumerate(values)]
+    return [(str(v), _(str(names[i])) if i < len(names) else str(v)) for i, v in enumerate(values)]
 
 
 def _conditions(schema: dict[str, Any]) -> dict[str, list[str]]:
@@ -46,7 +49,7 @@ def _conditions(schema: dict[str, Any]) -> dict[str, list[str]]:
             if isinstance(test, dict) and "const" in test:
                 prop = props.get(name) or {}
                 label = dict(_options(prop)).get(str(test["const"]), str(test["const"]))
-                parts.append(f"{prop.get('title', name)} = {label}")
+                parts.append(f"{_(prop.get('title', name))} = {label}")
         for name in needed:
             if parts:
                 found.setdefault(name, []).append(", ".join(parts))
@@ -106,8 +109,8 @@ def build_fields(
             Field(
                 name=name,
                 widget=widget,
-                label=str(prop.get("title") or name),
-                help=str(prop.get("description") or ""),
+                label=_(str(prop.get("title") or name)),
+                help=_(str(prop.get("description") or "")) if prop.get("description") else "",
                 required=name in required,
                 required_when=conditions.get(name, []),
                 options=options,
@@ -176,12 +179,18 @@ def describe(schema: dict[str, Any] | None, data: dict[str, Any]) -> list[tuple[
         prop = props.get(name) or {}
         names = dict(_options(prop) if "enum" in prop else _options(prop.get("items") or {}))
         if isinstance(value, bool):
-            text = "Ya" if value else "Tidak"
+            text = _("Ya") if value else _("Tidak")
         elif isinstance(value, list):
             text = ", ".join(names.get(str(v), str(v)) for v in value)
         elif isinstance(value, dict):
             text = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif prop.get("x-currency") == "IDR" and isinstance(value, int | float):
+            text = format_rupiah(value)
+        elif isinstance(value, int | float):
+            text = format_number(value)
+        elif prop.get("format") == "date" and isinstance(value, str):
+            text = format_date(value)
         else:
             text = names.get(str(value), str(value))
-        lines.append((str(prop.get("title") or name), text))
+        lines.append((_(str(prop.get("title") or name)), text))
     return lines

@@ -14,12 +14,13 @@ from engine.clock import utcnow
 from engine.definitions import latest_definition, load_definition
 from engine.errors import Conflict
 from engine.inbox import TaskFilter, count_queues, list_tasks, next_task
-from engine.intake import COMPLAINT_CATEGORIES, SERVICES
+from engine.intake import SERVICES
 from engine.models import ProcessDefinition
 
 from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
+from ..labels import service_label
 from . import bp, login_required
 
 PER_PAGE = 20
@@ -32,12 +33,6 @@ SORTS = {
 FILTER_KEYS = ("queue", "service", "kecamatan", "step", "overdue", "q", "sort", "page")
 
 
-def service_label(service: str | None, kind: str | None = None) -> str:
-    if service in SERVICES:
-        return SERVICES[service][0]
-    if service in COMPLAINT_CATEGORIES:
-        return COMPLAINT_CATEGORIES[service]
-    return service or ("Aduan" if kind == "aduan" else "–")
 
 
 def _filters() -> dict[str, str]:
@@ -77,7 +72,7 @@ def _steps() -> list[tuple[str, str]]:
         if definition is None:
             continue
         for name, meta in load_definition(definition).tasks.items():
-            steps.setdefault(name, meta.title)
+            steps.setdefault(name, _(meta.title))
     return sorted(steps.items(), key=lambda kv: kv[1])
 
 
@@ -106,7 +101,7 @@ def inbox() -> Any:
         return render_template("staff/_task_table.html", fragment=True, **context)
     return render_template(
         "staff/inbox.html",
-        services=[(key, label) for key, (label, _desc) in SERVICES.items()],
+        services=[(key, _(label)) for key, (label, _desc) in SERVICES.items()],
         kecamatan=[(r.code, r.name) for r in regions.kecamatan_list()],
         steps=_steps(),
         **context,

@@ -10,16 +10,16 @@ from sqlalchemy import select
 
 from engine.audit import case_events
 from engine.definitions import load_definition
-from engine.inbox import STATUS_TEXT
-from engine.intake import PPKS_CATEGORIES
 from engine.models import Case, CaseEvent, Document, User
+from engine.text import N_
 
 from ..extensions import db
 from ..i18n import EVENT_TEXT
+from ..i18n import gettext as _
+from ..labels import ROLE_TEXT, category_label, role_label, service_label, status_label
 from .forms import describe
-from .inbox import service_label
 
-CHANNELS = {"front_office": "Loket layanan", "online": "Daring"}
+CHANNELS = {"front_office": N_("Loket layanan"), "online": N_("Daring")}
 
 
 @dataclass
@@ -67,7 +67,7 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
         entry = Entry(
             event=ev,
             what=EVENT_TEXT.get(ev.kind, ev.kind),
-            who=names.get(ev.actor, ev.actor),
+            who=names.get(ev.actor) or (role_label(ev.actor) if ev.actor in ROLE_TEXT else ev.actor),
             task_title=meta.title if meta else ev.task_spec,
         )
         payload = ev.payload or {}
@@ -79,10 +79,10 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
             entry.lines = [
                 (label, str(value))
                 for label, value in (
-                    ("Layanan", service_label(data.get("service"), case.kind) if data.get("service") else None),
-                    ("Kategori", PPKS_CATEGORIES.get(str(category), category)),
-                    ("Uraian", data.get("description")),
-                    ("Saluran", CHANNELS.get(str(data.get("channel")), data.get("channel"))),
+                    (_("Layanan"), service_label(data.get("service"), case.kind) if data.get("service") else None),
+                    (_("Kategori"), category_label(category) if category else None),
+                    (_("Uraian"), data.get("description")),
+                    (_("Saluran"), _(CHANNELS.get(str(data.get("channel")), "")) if data.get("channel") else None),
                 )
                 if value
             ]
@@ -90,7 +90,7 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
             entry.text = str(payload.get("text", ""))
         elif ev.kind == "case_closed":
             entry.text = (
-                f"{STATUS_TEXT.get(str(payload.get('status')), payload.get('status'))}. {payload.get('reason') or ''}"
+                f"{status_label(payload.get('status'))}. {payload.get('reason') or ''}"
             )
         elif ev.kind == "message_received":
             entry.lines = describe(None, payload.get("data") or {})

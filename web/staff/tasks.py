@@ -16,9 +16,9 @@ from ..api.tasks import task_detail, visible_task
 from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
+from ..labels import service_label
 from . import bp, login_required, page_user
 from .forms import build_fields, parse_submission, typed_back
-from .inbox import service_label
 from .present import documents, timeline
 
 
