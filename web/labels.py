@@ -45,7 +45,10 @@ def role_label(code: Any) -> str:
 
 
 def bidang_label(code: Any) -> str:
-    return _known(current_app.config.get("BIDANG") or {}, code)
+    """The bidang's name from the agency profile (the agency's own words, not translated)."""
+    if not code:
+        return "–"
+    return str(current_app.config["AGENCY"].bidang_name(str(code)))
 
 
 def status_label(code: Any) -> str:
