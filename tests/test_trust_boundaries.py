@@ -217,4 +217,4 @@ def test_document_listing_for_staff_still_shows_every_kind(app: Any, client: Any
         assert [d.kind for d in db.session.scalars(select(Document))] == ["foto_kunjungan"]
     login(client, "manager")
     page = client.get(f"/cases/{created['reference']}").get_data(as_text=True)
-    assert "FOTO_KUNJUNGAN" in page
+    assert "Foto kunjungan rumah" in page  # the kind by its label (issue 12: no raw codes)

@@ -11,6 +11,7 @@ from engine import intake
 from engine.audit import APPLICANT
 from engine.clock import utcnow
 from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_document, prepare_content
+from engine.text import N_
 
 from ..extensions import db
 from . import bp
@@ -152,7 +153,7 @@ def complaint_submit() -> Any:
     return _submit_and_show_receipt("complaint", values, contents, create, _complaint_page)
 
 
-REUSED_FORM = "Formulir ini sudah pernah dikirim dengan isi lain. Periksa isian lalu kirim sekali lagi."
+REUSED_FORM = N_("Formulir ini sudah pernah dikirim dengan isi lain. Periksa isian lalu kirim sekali lagi.")
 
 
 def _submit_and_show_receipt(
