@@ -4,8 +4,8 @@
 SpiffWorkflow 3.2's parsers read and its engine later evaluates (see the table below, taken from
 ``SpiffWorkflow/bpmn/parser``, ``spiff/parser`` and ``dmn/parser`` and the ``script_engine``
 calls in ``bpmn/specs``, ``spiff/specs`` and ``dmn/engine``); :func:`check_diagram_code` runs
-each through the sandbox's own rules (:func:`engine.sandbox.compile_diagram_code`, the function
-the runtime uses) and returns the problems. It never raises: whatever the upload, each
+each through the sandbox's own rules (:func:`engine.sandbox_rules.compile_diagram_code`, the
+function the runtime uses) and returns the problems. It never raises: whatever the upload, each
 refusal is one problem with an Indonesian message quoting the code.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from .errors import UnsafeExpression
-from .sandbox import compile_diagram_code, shorten
+from .sandbox_rules import compile_diagram_code, is_juel, shorten
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -153,7 +153,11 @@ def _dmn_rule_code(rule: Any, inputs: list[str | None], filename: str) -> list[D
         source = _text(text)
         if kind == "inputEntry":
             column = inputs[index - 1] if index - 1 < len(inputs) else None
-            if source and source != "-":
+            if source and source != "-" and is_juel(source):
+                found.append(
+                    DiagramCode(filename, _owner_id(entry), text.sourceline, "Entri input DMN", "eval", source)
+                )
+            elif source and source != "-":
                 try:
                     checked = _dmn_entry_expression(column, source)
                 except (RecursionError, MemoryError, ValueError):

@@ -64,10 +64,12 @@ def test_every_dmn_input_expression_and_entry_is_checked_as_spiffworkflow_builds
         "entri_vars",
         "entri_atribut",  # '.__class__' appended to the input expression
         "entri_tanya",  # '?' replaced by the input value
+        "entri_juel",  # named as not Python, even in a refused column
         "keluaran_format",
         "keluaran_pangkat",
     }
     assert "(entri «.__class__»)" in found["entri_atribut"][0]["message"]
+    assert "bukan ekspresi Python" in found["entri_juel"][0]["message"]
     assert all(p["line"] for group in found.values() for p in group)
 
 

@@ -26,7 +26,8 @@ from config import DEFAULT_SECRET_KEY, TestConfig
 from engine import sandbox_limits
 from engine.cases import SCRIPT_ENGINE
 from engine.errors import ExpressionFailed
-from engine.sandbox import DiagramPolicy, SafeEnvironment
+from engine.sandbox import SafeEnvironment
+from engine.sandbox_rules import DiagramPolicy
 from engine.serialization import dump_instance, load_instance, state_dict
 from tests.conftest import PASSWORD, app_on
 from tests.sandbox_corpus import ESCAPE_EXPRESSIONS, ESCAPE_SCRIPTS, SPIFFARENA_SCRIPTS, diagram
