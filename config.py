@@ -22,6 +22,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -97,6 +102,17 @@ class Config:
     NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 6)
     NOTIFY_RETRY_BASE_SECONDS = _int("NOTIFY_RETRY_BASE_SECONDS", 60)
 
+    # --- weather (BMKG public forecast, https://data.bmkg.go.id) --------------------------------
+    BMKG_FORECAST_URL = os.environ.get("BMKG_FORECAST_URL", "https://api.bmkg.go.id/publik/prakiraan-cuaca")
+    BMKG_TIMEOUT = _float("BMKG_TIMEOUT", 3.0)  # seconds for one answer; a page never waits longer
+    WEATHER_REFRESH_HOURS = _float("WEATHER_REFRESH_HOURS", 3.0)  # per desa; BMKG updates twice a day
+    WEATHER_RETRY_MINUTES = _float("WEATHER_RETRY_MINUTES", 10.0)  # after BMKG failed
+    WEATHER_FETCHES_PER_MINUTE = _int("WEATHER_FETCHES_PER_MINUTE", 30)  # all workers; BMKG allows 60/IP
+    # "" → the database table; "redis://host:6379/0" → Redis shared by the workers
+    WEATHER_CACHE_URL = os.environ.get("WEATHER_CACHE_URL", "")
+    # tasks whose page shows the forecast of the applicant's desa (the home visit)
+    WEATHER_TASKS = tuple(t for t in os.environ.get("WEATHER_TASKS", "kunjungan").split(",") if t)
+
     # --- development conveniences -------------------------------------------------------
     DEMO_MODE = _bool("SIBALANG_DEMO", False)
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "sibalang-demo")
@@ -108,3 +124,6 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     RATE_LIMIT_ENABLED = False  # tests of the limiter switch it on; others send many requests
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # the suite never reaches the real BMKG: tests that need it start a fake and point here
+    BMKG_FORECAST_URL = "http://127.0.0.1:9/prakiraan-cuaca"
+    BMKG_TIMEOUT = 0.5

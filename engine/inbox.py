@@ -333,6 +333,8 @@ def public_timeline(session: Session, case: Case) -> list[dict[str, Any]]:
                     text = N_("Berkas belum lengkap; pemohon diminta melengkapi.")
         elif event.kind == "message_received":
             text = N_("Pemohon mengirim kelengkapan berkas.")
+        elif event.kind == "companion_assigned":
+            text = N_("Pendamping sosial ditugaskan untuk Anda.")
         elif event.kind == "timer_fired" and case.status == "expired":
             text = N_("Batas waktu melengkapi berkas terlewati.")
         elif event.kind == "case_closed":

@@ -380,3 +380,48 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel: Mapped[str | None] = mapped_column(String(32))
+
+
+class Companion(Base):
+    """A social companion of the directory (TKSK per kecamatan, PSM per desa, programmes' own)."""
+
+    __tablename__ = "companion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))  # engine.companions.ROLES
+    kecamatan_code: Mapped[str] = mapped_column(String(8), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(13))  # a PSM's desa
+    phone: Mapped[str] = mapped_column(String(20))  # E.164, "+62…"
+    whatsapp: Mapped[str | None] = mapped_column(String(20))  # E.164 when not the phone number
+    programme: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CompanionChange(Base):
+    """Append-only record of every change to the companion directory: who, when, what."""
+
+    __tablename__ = "companion_change"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    companion_id: Mapped[int] = mapped_column(ForeignKey("companion.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # created | updated | imported
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)  # field → [before, after]
+
+
+class WeatherForecast(Base):
+    """The weather cache shared by all workers: BMKG's forecast of one desa, and its refresh lease."""
+
+    __tablename__ = "weather_forecast"
+
+    adm4: Mapped[str] = mapped_column(String(13), primary_key=True)
+    forecast: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    # a worker refreshing this desa holds the lease until then (single flight across workers)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

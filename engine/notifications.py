@@ -53,6 +53,14 @@ TEMPLATES: dict[str, str] = {
         "Anda dapat mengajukan permohonan baru."
     ),
     "complaint_answered": "{agency}: Jawaban atas aduan {reference}: {answer}",
+    # to the companion a case is assigned to, and to the applicant about their companion
+    "companion_assigned": (
+        "{agency}: Anda ditugaskan sebagai pendamping untuk permohonan {reference} ({service}) "
+        "atas nama {applicant}, desa {desa}. Rincian ada pada petugas Dinas Sosial."
+    ),
+    "companion_for_applicant": (
+        "{agency}: Pendamping untuk permohonan {reference}: {companion} ({role}), telepon {phone}."
+    ),
 }
 
 
@@ -88,6 +96,13 @@ def queue_for_case_change(
     recipient = _recipient(session, case)
     if recipient is None:
         return None
+    return queue_to(session, case, kind, recipient, now, event_seq=event_seq, **context)
+
+
+def queue_to(
+    session: Session, case: Case, kind: str, recipient: str, now: datetime, *, event_seq: int | None, **context: Any
+) -> dict[str, Any]:
+    """Queue message ``kind`` about ``case`` to ``recipient`` (a phone number); returns the row's values."""
     render_message(kind, "", reference=case.reference, **context)  # fails here, not when sending
     values = {
         "case_id": case.id,

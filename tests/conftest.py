@@ -70,6 +70,9 @@ def app_on(tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
     try:
         yield app
     finally:
+        from web.weather import drain
+
+        drain()  # background weather refreshes use the engine too
         with app.app_context():
             db.session.remove()
             if ON_POSTGRES:

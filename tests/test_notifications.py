@@ -89,7 +89,9 @@ def test_a_rolled_back_change_queues_nothing(ctx: None, actor: Any, clock: Any) 
 
 
 def test_every_template_renders() -> None:
-    context = {"reference": "RJK-2026-000001", "missing": "KTP", "note": "", "reason": "x", "answer": "y"}
+    context = {"reference": "RJK-2026-000001", "missing": "KTP", "note": "", "reason": "x", "answer": "y",
+               "service": "Pendamping", "applicant": "Udin", "desa": "Hamarung", "companion": "Rahmadi",
+               "role": "TKSK", "phone": "0812-0000-0101"}  # fmt: skip
     from engine.notifications import TEMPLATES
 
     for kind in TEMPLATES:

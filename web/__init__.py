@@ -55,6 +55,9 @@ def create_app(config: Any = None) -> Flask:
     from . import staff
 
     staff.init_app(app)
+    from . import companions
+
+    companions.init_app(app)
     cli.init_app(app)
     from . import signing
 

@@ -135,15 +135,77 @@ def advance(case: Case, steps: int, users: dict[str, User]) -> None:
         complete_task(db.session, row.id, actor_for(users[key]), data, utcnow())
 
 
+# Made-up companions, one TKSK per kecamatan and a PSM for two desa of each. The phone numbers are
+# demo numbers (0812-0000-…): valid in form, meant for no one.
+_TKSK = {
+    "63.11.01": "Rahmadi",
+    "63.11.02": "Siti Khadijah",
+    "63.11.03": "Muhammad Arsyad",
+    "63.11.04": "Hj. Rusmilawati",
+    "63.11.05": "Ahmad Zaini",
+    "63.11.06": "Noor Hasanah",
+    "63.11.07": "Syahrani",
+    "63.11.08": "Fitriani",
+}
+_PSM = ("Aliansyah", "Mariani", "Jailani", "Rabiatul Adawiyah", "Hamdani", "Norliani", "Saipul Anwar", "Hairiyah")
+
+
+def demo_companions() -> list[dict[str, Any]]:
+    """The demo directory: every kecamatan of the regency has its TKSK."""
+    from engine import regions
+
+    entries = []
+    for k, kecamatan in enumerate(regions.kecamatan_list()):
+        code = kecamatan.code
+        entries.append(
+            {
+                "name": _TKSK.get(code, f"TKSK {kecamatan.name}"),
+                "role": "tksk",
+                "kecamatan_code": code,
+                "phone": f"0812-0000-{k + 1:02d}01",
+                "programme": "Kementerian Sosial",
+            }
+        )
+        for d, village in enumerate(sorted(regions.desa_list(code), key=lambda r: r.code)[:2]):
+            entries.append(
+                {
+                    "name": _PSM[(2 * k + d) % len(_PSM)],
+                    "role": "psm",
+                    "kecamatan_code": code,
+                    "village_code": village.code,
+                    "phone": f"0812-0000-{k + 1:02d}{d + 2:02d}",
+                }
+            )
+    entries.append(
+        {
+            "name": "Lisa Mahmudah",
+            "role": "pendamping_pkh",
+            "kecamatan_code": "63.11.06",
+            "phone": "0812-0000-0999",
+            "whatsapp": "0812-0000-0998",
+            "programme": "PKH",
+        }
+    )
+    return entries
+
+
+def load_demo_companions(actor: Any) -> None:
+    from engine.companions import create_companion
+
+    for entry in demo_companions():
+        create_companion(db.session, entry, actor, utcnow())
+
+
 def load_demo(password: str, with_cases: bool = True) -> bool:
     """Create the demo users and cases when the database has no users; return whether it did."""
     if db.session.scalars(select(User).limit(1)).first() is not None:
         return False
     for username, full_name, roles, bidang in DEMO_USERS:
         create_user(username, password, full_name, roles, bidang)
+    users = _users_by_role()
+    load_demo_companions(actor_for(users["admin"]))
     if not with_cases:
         return True
-    users = _users_by_role()
     front = actor_for(users["front_office"])
     timeout = current_app.config["RESUBMISSION_TIMEOUT"]
     for index, steps in enumerate(_PROGRESS):

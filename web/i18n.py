@@ -41,6 +41,7 @@ EVENT_TEXT = {
     "comment": N_("Komentar"),
     "letter_issued": N_("Surat diterbitkan"),
     "document_added": N_("Dokumen ditambahkan"),
+    "companion_assigned": N_("Pendamping ditugaskan"),
 }
 
 

@@ -72,7 +72,12 @@ def mark_incomplete(live: LiveServer, reference: str) -> None:
 def test_home_at_360_px(new_page: Any) -> None:
     page = new_page(**PHONE)
     page.goto("/")
-    for name in ("Ajukan permohonan", "Sampaikan aduan", "Lacak permohonan", "Cek keaslian surat"):
+    tiles = page.locator(".features a")
+    assert tiles.all_inner_texts() == [
+        "Panti Rehab", "Sandang", "SLRT", "Alat Bantu", "Berdaya", "Pendamping", "Cuaca", "Aduan"
+    ]  # fmt: skip  (the seed's eight features, in its order)
+    assert all(tile.is_visible() for tile in tiles.all())
+    for name in ("Lacak permohonan", "Cek keaslian surat"):
         assert page.get_by_role("link", name=re.compile(name)).is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "home")

@@ -28,9 +28,25 @@ _application = intake.ApplicationSchema()
 _complaint = intake.ComplaintSchema()
 
 
+# The seed's eight features, in its order: six services, the weather and complaints.
+FEATURES = ("panti_rehab", "sandang", "slrt", "alat_bantu", "berdaya", "pendamping", "cuaca", "aduan")
+
+
+def _features() -> list[tuple[str, str, str]]:
+    tiles = []
+    for key in FEATURES:
+        if key in intake.SERVICES:
+            tiles.append((key, url_for("public.apply_form", service=key), intake.SERVICES[key][0]))
+        elif key == "cuaca":
+            tiles.append((key, url_for("public.weather_page"), "Cuaca"))
+        else:
+            tiles.append((key, url_for("public.complaint_form"), "Aduan"))
+    return tiles
+
+
 @bp.get("/")
 def home() -> Any:
-    return render_template("public/home.html")
+    return render_template("public/home.html", features=_features())
 
 
 def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:

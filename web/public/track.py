@@ -7,9 +7,11 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 
 from engine import intake
+from engine.assignment import assigned_companion
 from engine.audit import APPLICANT
 from engine.cases import check_tracking_code, deliver_message, get_case
 from engine.clock import utcnow
+from engine.companions import SHORT_ROLES, phone_display, tel_link, whatsapp_link
 from engine.documents import (
     DocumentTooLarge,
     UnsupportedDocumentType,
@@ -90,6 +92,11 @@ def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, st
         services=intake.SERVICES,
         errors=errors or {},
         notice=session.pop("track_notice", None),
+        companion=assigned_companion(db.session, case),
+        roles=SHORT_ROLES,
+        phone_display=phone_display,
+        tel_link=tel_link,
+        whatsapp_link=whatsapp_link,
     )
     return page, status
 

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import service_label
 from . import bp, login_required
+from .companion import companion_panel
 from .present import documents, timeline
 
 
@@ -37,6 +38,7 @@ def _render(reference: str, comment: str = "", error: str | None = None) -> Any:
         comment=comment,
         comment_error=error,
         service_label=service_label,
+        companion=companion_panel(case),
     )
 
 

@@ -86,6 +86,8 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
                 )
                 if value
             ]
+        elif ev.kind == "companion_assigned":
+            entry.text = f"{payload.get('name', '')} ({payload.get('role', '')}). {payload.get('note') or ''}".strip()
         elif ev.kind == "comment":
             entry.text = str(payload.get("text", ""))
         elif ev.kind == "case_closed":

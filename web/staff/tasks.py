@@ -18,6 +18,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import service_label
 from . import bp, login_required, page_user
+from .companion import visit_weather
 from .forms import build_fields, parse_submission, typed_back
 from .present import documents, timeline
 
@@ -44,6 +45,7 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
         documents=documents(row.case),
         decisions=timeline(row.case, ("task_completed",)),
         service_label=service_label,
+        weather=visit_weather(row.spec_name, row.case),
     )
 
 

@@ -1,0 +1,62 @@
+"""``/cuaca``: BMKG's forecast for a desa, chosen kecamatan → desa with plain links (no JS needed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, render_template, request
+
+from engine import regions
+from engine.weather import icon_for, wind_text
+
+from ..weather import days_ahead, forecast_now, local_now
+from . import bp
+from .formatting import MONTHS
+
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def day_label(iso: str, _index: int = 0) -> str:
+    """``Hari ini, 2 Desember`` / ``Besok, …`` / ``Jumat, …`` against the agency's local date."""
+    day = date.fromisoformat(iso)
+    offset = (day - local_now().date()).days
+    name = "Hari ini" if offset == 0 else ("Besok" if offset == 1 else HARI[day.weekday()])
+    return f"{name}, {day.day} {MONTHS[day.month - 1]}"
+
+
+def weather_context(adm4: str, reading: Any) -> dict[str, Any]:
+    """What the weather partial shows (shared with the supervisor's visit task)."""
+    return {
+        "adm4": adm4,
+        "reading": reading,
+        "days": days_ahead(reading),
+        "day_label": day_label,
+        "icon_for": icon_for,
+        "wind_text": wind_text,
+    }
+
+
+@bp.get("/cuaca")
+def weather_page() -> Any:
+    kecamatan_code = request.args.get("kecamatan", "").strip()
+    desa_code = request.args.get("desa", "").strip()
+    village = regions.village(desa_code) if desa_code else None
+    if desa_code and village is None:
+        abort(404)
+    kecamatan = regions.kecamatan_of(village.code) if village else None
+    if kecamatan is None and kecamatan_code:
+        kecamatan = next((k for k in regions.kecamatan_list() if k.code == kecamatan_code), None)
+        if kecamatan is None:
+            abort(404)
+    context: dict[str, Any] = {}
+    if village is not None:
+        context = weather_context(village.code, forecast_now(village.code))
+    return render_template(
+        "public/cuaca.html",
+        kecamatan_list=regions.kecamatan_list(),
+        kecamatan=kecamatan,
+        desa_list=sorted(regions.desa_list(kecamatan.code), key=lambda r: r.name) if kecamatan else [],
+        village=village,
+        **context,
+    )
