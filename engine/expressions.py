@@ -88,8 +88,10 @@ def _bpmn_code(root: Any, filename: str) -> list[DiagramCode]:
         key = _qname(node)
         parent = node.getparent()
         entry = _BPMN_CODE.get(key)
-        if entry is None and key in _CORRELATION_CHILDREN and parent is not None:
-            if _qname(parent) in _CORRELATION_PARENTS:
+        if entry is None and parent is not None and _qname(parent) in _CORRELATION_PARENTS:
+            # SpiffWorkflow takes the first child of a retrieval expression, whatever its name
+            first_child = next((c for c in parent if isinstance(c.tag, str)), None)
+            if key in _CORRELATION_CHILDREN or (node is first_child and _qname(parent)[0] == BPMN_NS):
                 entry = ("eval", "Ekspresi korelasi pesan")
         if entry is not None and _text(node):
             mode, label = entry

@@ -41,7 +41,7 @@ MAX_DEPTH = 60
 FORBIDDEN_NAMES = frozenset(
     "eval exec compile open input breakpoint globals locals vars getattr setattr delattr hasattr "
     "__import__ type object memoryview help exit quit classmethod staticmethod super property "
-    "dir id hash iter next aiter anext format builtins printed license credits copyright".split()
+    "dir iter next aiter anext format builtins printed license credits copyright".split()
 )
 _FORBIDDEN_NODES: dict[type[ast.AST], str] = {
     ast.Import: "import",

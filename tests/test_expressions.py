@@ -10,7 +10,7 @@ from lxml import etree
 
 from config import BASE_DIR
 from engine.expressions import check_diagram_code, find_diagram_code
-from tests.test_processes import problems, upload
+from tests.test_processes import RUJUKAN, problems, upload
 
 DATA = Path(__file__).parent / "data" / "sandbox"
 BPMN_UNSAFE = {
@@ -101,3 +101,14 @@ def test_loop_and_completion_expressions_are_refused_when_deployed(client: Any, 
     bundle.append(("every_expression.dmn", (DATA / "every_expression.dmn").read_bytes()))
     found = by_element(problems(upload(client, token("admin"), *bundle)))
     assert {"multi", "ulang", "tunggu_durasi", "layanan", "entri_tanya", "keluaran_pangkat"} <= set(found)
+
+
+def test_a_five_thousand_term_condition_or_dmn_entry_is_a_422_listing_it(client: Any, token: Any) -> None:
+    from tests.sandbox_corpus import diagram
+
+    terms = " or ".join(["decision == 'x'"] * 5000)
+    found = by_element(problems(upload(client, token("admin"), ("panjang.bpmn", diagram(condition=terms)))))
+    assert "terlalu panjang" in found["f_ya"][0]["message"]
+    table = (DATA / "every_expression.dmn").read_bytes().replace(b'"rehsos"', " + ".join(["1"] * 5000).encode())
+    found = by_element(problems(upload(client, token("admin"), ("panjang.dmn", table), ("rujukan.bpmn", RUJUKAN))))
+    assert "terlalu" in found["keluaran_aman"][0]["message"]
