@@ -249,3 +249,44 @@ def test_the_weather_api_answers_json_and_refuses_bad_codes(tmp_path: Path) -> N
 def test_the_weather_api_says_not_available_when_bmkg_is_down(client: Any) -> None:
     body = client.get(f"/api/v1/weather?adm4={HALONG}").get_json()
     assert body["available"] is False and body["days"] == []
+
+
+def test_two_app_processes_share_one_cache_and_ask_bmkg_once(tmp_path: Path) -> None:
+    """Two real server processes on one database: a burst on both asks BMKG once, both show it."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.conftest import ON_POSTGRES
+
+    url = os.environ["TEST_DATABASE_URL"] if ON_POSTGRES else f"sqlite:///{tmp_path / 'shared.db'}"
+    with FakeBMKG(delay=0.5) as bmkg, app_on(tmp_path, SQLALCHEMY_DATABASE_URI=url):
+        settings = {"SQLALCHEMY_DATABASE_URI": url, "BMKG_FORECAST_URL": bmkg.url, "BMKG_TIMEOUT": 3.0}
+        env = {**os.environ, "SERVE_APP_SETTINGS": json.dumps(settings)}
+        script = Path(__file__).resolve().parent / "serve_app.py"
+        servers = [
+            subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        try:
+            ports = [int(p.stdout.readline()) for p in servers if p.stdout is not None]
+            assert len(ports) == 2 and ports[0] != ports[1]
+            targets = [f"http://127.0.0.1:{port}/api/v1/weather?adm4={HALONG}" for port in ports] * 4
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda target: httpx.get(target, timeout=10).json(), targets))
+            assert bmkg.requests == [HALONG]  # one fetch for the whole burst, across both processes
+            # the process that lost the lease served the cache once the winner had stored it
+            again = [httpx.get(target, timeout=10).json() for target in targets[:2]]
+            assert all(a["available"] for a in again) and again[0]["days"] == again[1]["days"]
+            assert any(a["available"] for a in answers)
+            assert bmkg.requests == [HALONG]
+        finally:
+            for process in servers:
+                process.terminate()
+                process.wait(10)
+                if process.stdout is not None:
+                    process.stdout.close()
