@@ -89,7 +89,6 @@ def new() -> Any:
     except InvalidSubmission as invalid:
         db.session.rollback()
         return _page("companions/form.html", 422, companion=None, values=values, errors=invalid.details or {})
-    db.session.commit()
     flash(_("Pendamping %(name)s ditambahkan.", name=companion.name), "success")
     return redirect(url_for("companions.index", kecamatan=companion.kecamatan_code))
 
@@ -121,7 +120,6 @@ def edit(companion_id: int) -> Any:
             errors=invalid.details or {},
             history=changes_of(db.session, companion_id),
         )
-    db.session.commit()
     flash(_("Perubahan disimpan."), "success")
     return redirect(url_for("companions.edit", companion_id=companion_id))
 
@@ -143,7 +141,6 @@ def import_csv() -> Any:
         problems = list(invalid.details or [invalid.message])
         return _page("companions/index.html", 422, companions=list_companions(db.session, None, active_only=False),
                      kecamatan=None, problems=problems)  # fmt: skip
-    db.session.commit()
     flash(
         _(
             "Impor selesai: %(created)s baru, %(updated)s diubah, %(same)s tetap.",

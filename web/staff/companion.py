@@ -53,7 +53,6 @@ def assign(reference: str) -> Any:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("staff.case", reference=reference) + "#pendamping")
-    db.session.commit()
     flash(_("Pendamping ditugaskan; pendamping dan pemohon diberi tahu."), "success")
     return redirect(url_for("staff.case", reference=reference) + "#pendamping")
 
