@@ -1,4 +1,8 @@
-"""Deploying procedures: parse, validate, store an immutable version with its spec once."""
+"""Procedure versions: deploy (validated, immutable, spec stored once) and restore them.
+
+Reading the upload is ``engine/bundle.py``; the rules are ``engine/diagram_checks.py`` and
+``engine/bundle_validation.py``; comparing versions is ``engine/versions.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,32 +15,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .errors import DeploymentInvalid, NotFound
-from .expressions import check_diagram_code
+from .bundle import ParsedFile, parse_xml, problem, processes_in, read_files
+from .bundle_validation import ProcedureBundle, targets_of, validate_procedures
+from .diagram_checks import NOT_WORKING_ROLES, Rules, human_task_specs
+from .errors import Conflict, DeploymentInvalid, NotFound
 from .models import ProcessDefinition
 from .rows import Prepared
 from .serialization import SERIALIZER
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-DMN_NAMESPACES = (
-    "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
-    "https://www.omg.org/spec/DMN/20230324/MODEL/",
-)
-MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -71,34 +62,6 @@ class LoadedDefinition:
         return self.forms.get(meta.form)
 
 
-def _problem(file: str, element_id: str | None, message: str) -> dict[str, Any]:
-    return {"file": file, "element_id": element_id, "message": message}
-
-
-def _safe_xml(content: bytes, filename: str) -> etree._Element:
-    """Parse XML refusing DTDs and entities (XXE, billion laughs) and the network."""
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-    )
-    root = etree.fromstring(content, parser)
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise ValueError("DOCTYPE/DTD tidak diizinkan dalam berkas diagram")
-    return root
-
-
-def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _owner_id(node: etree._Element) -> str | None:
-    while node is not None:
-        if node.get("id"):
-            return node.get("id")
-        node = node.getparent()
-    return None
-
-
 def _properties(spec: Any) -> dict[str, str]:
     extensions = getattr(spec, "extensions", None) or {}
     return dict(extensions.get("properties") or {})
@@ -125,120 +88,6 @@ def _end_outcomes(spec: Any) -> dict[str, tuple[str, str]]:
             reason = (task_spec.documentation or task_spec.bpmn_name or "").strip()
             outcomes[task_spec.bpmn_id] = (outcome, reason)
     return outcomes
-
-
-def _bundle_from_files(files: Mapping[str, bytes]) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    problems = []
-    texts: dict[str, str] = {}
-    for name, content in files.items():
-        clean = name.replace("\\", "/").lstrip("/")
-        if clean.startswith("bpmn/"):
-            clean = clean[len("bpmn/") :]
-        if ".." in clean.split("/") or not clean:
-            problems.append(_problem(name, None, "Nama berkas tidak valid"))
-            continue
-        if len(content) > MAX_FILE_BYTES:
-            problems.append(_problem(clean, None, "Berkas terlalu besar (maksimal 2 MB)"))
-            continue
-        if not clean.endswith((".bpmn", ".dmn", ".json")):
-            problems.append(_problem(clean, None, "Hanya berkas .bpmn, .dmn dan forms/*.json yang diterima"))
-            continue
-        try:
-            texts[clean] = content.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append(_problem(clean, None, "Berkas harus berupa teks UTF-8"))
-    return texts, problems
-
-
-def validate_bundle(
-    files: Mapping[str, bytes], known_files: Mapping[str, str] | None = None, roles: Iterable[str] = ()
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Parse and check a bundle; return ({process_key: info}, problems)."""
-    texts, problems = _bundle_from_files(files)
-    if not any(name.endswith(".bpmn") for name in texts):
-        problems.append(_problem("", None, "Tidak ada berkas .bpmn dalam unggahan"))
-    available = dict(known_files or {})
-    available.update(texts)
-    allowed_roles = set(roles)
-
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    bpmn_roots: dict[str, etree._Element] = {}
-    for name in sorted(available):
-        if not name.endswith((".bpmn", ".dmn")):
-            continue
-        is_dmn = name.endswith(".dmn")
-        try:
-            root = _safe_xml(available[name].encode("utf-8"), name)
-        except (etree.XMLSyntaxError, ValueError) as exc:
-            if name in texts:
-                problems.append(_problem(name, None, f"XML tidak valid: {exc}"))
-            continue
-        if name not in texts and not is_dmn:
-            continue  # earlier diagrams only lend their DMN tables
-        code_problems = check_diagram_code(root, name)
-        problems.extend(code_problems)
-        if is_dmn and code_problems:
-            continue  # SpiffWorkflow's DMN parser re-parses entries and can crash on refused ones
-        try:
-            if is_dmn:
-                parser.add_dmn_xml(root, filename=name)
-            else:
-                if etree.QName(root.tag).namespace != BPMN_NS:
-                    problems.append(_problem(name, None, "Bukan berkas BPMN 2.0 (definitions)"))
-                    continue
-                parser.add_bpmn_xml(root, filename=name)
-                bpmn_roots[name] = root
-        except ValidationException as exc:
-            problems.append(_problem(name, getattr(exc, "id", None) or None, str(exc).splitlines()[0]))
-        except (SpiffWorkflowException, etree.LxmlError, KeyError, AttributeError) as exc:
-            problems.append(_problem(name, None, f"Diagram tidak dapat dibaca: {exc}"))
-
-    processes: dict[str, dict[str, Any]] = {}
-    for name, root in bpmn_roots.items():
-        for process in root.iter(f"{{{BPMN_NS}}}process"):
-            if process.get("isExecutable", "false").lower() != "true":
-                continue
-            key = process.get("id")
-            try:
-                spec = parser.get_spec(key)
-                subprocess_specs = parser.get_subprocess_specs(key)
-            except (ValidationException, SpiffWorkflowException) as exc:
-                problems.append(_problem(name, getattr(exc, "id", None) or key, str(exc).splitlines()[0]))
-                continue
-            except Exception as exc:  # noqa: BLE001 - the parser raises many kinds; report, never 500
-                problems.append(_problem(name, key, f"Diagram tidak dapat diproses: {exc}"))
-                continue
-            used: dict[str, str] = {name: available[name]}
-            used.update({n: t for n, t in available.items() if n.endswith(".dmn")})
-            for task_spec in spec.task_specs.values():
-                if not isinstance(task_spec, UserTask):
-                    continue
-                meta = _task_meta(task_spec)
-                if not meta.role:
-                    problems.append(_problem(name, meta.name, "Tugas pengguna harus berada di lajur (lane) peran"))
-                elif allowed_roles and meta.role not in allowed_roles:
-                    problems.append(_problem(name, meta.name, f"Lajur '{meta.role}' bukan peran yang dikenal"))
-                if not meta.form:
-                    problems.append(_problem(name, meta.name, "Tugas pengguna tanpa formJsonSchemaFilename"))
-                    continue
-                form_path = f"forms/{meta.form}"
-                if form_path not in available:
-                    problems.append(_problem(name, meta.name, f"Formulir {form_path} tidak ditemukan"))
-                    continue
-                try:
-                    schema = json.loads(available[form_path])
-                    Draft202012Validator.check_schema(schema)
-                except (ValueError, SchemaError) as exc:
-                    problems.append(_problem(form_path, meta.name, f"JSON Schema tidak valid: {exc}"))
-                    continue
-                used[form_path] = available[form_path]
-            processes[key] = {
-                "name": process.get("name") or key,
-                "spec": spec,
-                "subprocess_specs": subprocess_specs,
-                "files": used,
-            }
-    return processes, problems
 
 
 def _digest(files: Mapping[str, str]) -> str:
@@ -270,22 +119,211 @@ _LATEST_VERSION = Prepared(
 )
 
 
-def _known_files(session: Session) -> dict[str, str]:
+class DeploymentNeedsConfirmation(Conflict):
+    """A deployment would replace a live procedure or one from another file: ask first."""
+
+    code = "confirmation_required"
+
+
+@dataclass
+class Deployment:
+    """What a deployment did: the versions (new or unchanged) and the warnings to show."""
+
+    versions: list[ProcessDefinition]
+    warnings: list[dict[str, Any]]
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _rules(roles: Iterable[str], bidang: Iterable[str]) -> Rules:
+    return Rules(roles=frozenset(roles) - NOT_WORKING_ROLES, bidang=frozenset(bidang))
+
+
+def _latest_versions(session: Session) -> list[ProcessDefinition]:
     latest = (
         select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
         .group_by(ProcessDefinition.key)
         .subquery()
     )
-    rows = session.scalars(
-        select(ProcessDefinition).join(
-            latest,
-            (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version),
+    return list(
+        session.scalars(
+            select(ProcessDefinition).join(
+                latest,
+                (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version),
+            )
         )
     )
-    known: dict[str, str] = {}
-    for row in rows:
-        known.update(row.files)
-    return known
+
+
+def diagram_of(definition: ProcessDefinition) -> str | None:
+    """The file of a stored version that defines its process."""
+    for name, text in sorted(definition.files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        try:
+            root = parse_xml(text.encode("utf-8"))
+        except (etree.XMLSyntaxError, ValueError):
+            continue
+        if any(p.get("id") == definition.key for p in processes_in(ParsedFile(name, text, root, False))):
+            return name
+    return None
+
+
+def check_deployment(
+    session: Session, files: Mapping[str, bytes], roles: Iterable[str] = (), bidang: Iterable[str] = ()
+) -> tuple[dict[str, ProcedureBundle], list[dict[str, Any]]]:
+    """Validate an upload against what is deployed; return (procedures, problems) without storing.
+
+    Files not uploaded again (a diagram's forms, its DMN) come from the latest version of the
+    same procedure only. An upload of only DMN/forms updates the procedures whose latest
+    version holds files of those names.
+    """
+    rules = _rules(roles, bidang)
+    first = read_files(files)
+    targets, found = targets_of(first)
+    latest = {d.key: d for d in _latest_versions(session)}
+    if not any(p.uploaded for p in first.bpmn_files()) and first.uploaded:
+        targets = sorted(k for k, d in latest.items() if first.uploaded & set(d.files))
+        if not targets:
+            found.append(
+                problem(
+                    sorted(first.uploaded)[0],
+                    None,
+                    "Berkas ini tidak dipakai oleh prosedur mana pun: unggah bersama diagram (.bpmn) yang memakainya",
+                )
+            )
+    elif not targets:
+        found.append(
+            problem(
+                "",
+                None,
+                'Tidak ada proses yang dapat dijalankan dalam unggahan: unggah diagram .bpmn dengan proses isExecutable="true"',
+            )
+        )
+    if not first.uploaded and not first.problems:
+        found.append(problem("", None, "Tidak ada berkas .bpmn, .dmn atau formulir dalam unggahan"))
+    procedures: dict[str, ProcedureBundle] = {}
+    if not targets:
+        found.extend(first.problems)
+    for key in targets:
+        earlier = latest[key].files if key in latest else {}
+        bundle = read_files(files, earlier)
+        ready, problems = validate_procedures(bundle, [key], rules)
+        found.extend(problems)
+        procedures.update(ready)
+    return procedures, _dedup(found)
+
+
+def _dedup(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, result = set(), []
+    for item in found:
+        marker = (item["file"], item["element_id"], item["message"])
+        if marker not in seen:
+            seen.add(marker)
+            result.append(item)
+    return result
+
+
+def _confirmation_reasons(
+    key: str, procedure: ProcedureBundle, latest: ProcessDefinition | None, live: Iterable[str]
+) -> list[dict[str, Any]]:
+    if latest is None:
+        return []
+    reasons = []
+    earlier_diagram = diagram_of(latest)
+    if earlier_diagram and earlier_diagram != procedure.diagram:
+        reasons.append(
+            problem(
+                procedure.diagram,
+                key,
+                f"Proses '{key}' sudah terpasang dari berkas {earlier_diagram} (versi {latest.version}); "
+                f"berkas {procedure.diagram} akan menggantikannya",
+            )
+        )
+    if key in set(live):
+        reasons.append(
+            problem(
+                procedure.diagram,
+                key,
+                f"Prosedur '{key}' sedang dipakai layanan publik: kasus baru akan memakai versi baru ini",
+            )
+        )
+    return reasons
+
+
+def deploy_bundle(
+    session: Session,
+    files: Mapping[str, bytes],
+    actor: Actor,
+    now: datetime,
+    roles: Iterable[str] = (),
+    *,
+    bidang: Iterable[str] = (),
+    live: Iterable[str] = (),
+    confirm: bool = False,
+) -> Deployment:
+    """Validate an upload and store a new immutable version of each procedure whose files changed.
+
+    Raises DeploymentInvalid listing every error, or DeploymentNeedsConfirmation (unless
+    ``confirm``) when a changed procedure is live (``live``: keys the service catalogue starts)
+    or was deployed from another file.
+    """
+    procedures, found = check_deployment(session, files, roles, bidang)
+    errors = [p for p in found if p["severity"] == "error"]
+    warnings = [p for p in found if p["severity"] != "error"]
+    if errors or not procedures:
+        raise DeploymentInvalid("Diagram tidak dapat dipasang", details=errors + warnings)
+    live = list(live)
+    plan: list[tuple[ProcedureBundle, ProcessDefinition | None, str | None]] = []
+    reasons: list[dict[str, Any]] = []
+    unchanged: list[str] = []
+    for key, procedure in sorted(procedures.items()):
+        digest = _digest(procedure.files)
+        latest = latest_definition(session, key)
+        if latest is not None and latest.sha256 == digest:
+            unchanged.append(key)
+            plan.append((procedure, latest, None))
+            continue
+        reasons.extend(_confirmation_reasons(key, procedure, latest, live))
+        plan.append((procedure, latest, digest))
+    if reasons and not confirm:
+        raise DeploymentNeedsConfirmation("Pemasangan ini perlu dikonfirmasi", details=reasons)
+    versions = []
+    for procedure, earlier, new_digest in plan:
+        if new_digest is None and earlier is not None:
+            versions.append(earlier)
+        elif new_digest is not None:
+            versions.append(_store(session, procedure, new_digest, earlier, actor, now))
+    session.flush()
+    return Deployment(versions=versions, warnings=warnings, unchanged=unchanged)
+
+
+def _store(
+    session: Session,
+    procedure: ProcedureBundle,
+    digest: str,
+    latest: ProcessDefinition | None,
+    actor: Actor,
+    now: datetime,
+) -> ProcessDefinition:
+    spec_json = json.dumps(
+        {
+            "spec": SERIALIZER.to_dict(procedure.spec),
+            "subprocess_specs": {n: SERIALIZER.to_dict(s) for n, s in procedure.subprocess_specs.items()},
+        },
+        separators=(",", ":"),
+    )
+    definition = ProcessDefinition(
+        key=procedure.key,
+        version=(latest.version + 1) if latest else 1,
+        name=procedure.name[:200],
+        sha256=digest,
+        files=procedure.files,
+        spec_json=spec_json,
+        deployed_by=actor.username,
+        deployed_at=now,
+    )
+    session.add(definition)
+    return definition
 
 
 def deploy(
@@ -294,52 +332,26 @@ def deploy(
     actor: Actor,
     now: datetime,
     roles: Iterable[str] = (),
+    **options: Any,
 ) -> list[ProcessDefinition]:
-    """Validate a bundle and store a new immutable version of each process in it.
-
-    A process whose files are identical to its latest version is not stored again.
-    Raises DeploymentInvalid with every problem found.
-    """
-    processes, problems = validate_bundle(files, _known_files(session), roles)
-    if problems:
-        raise DeploymentInvalid("Diagram tidak dapat dipasang", details=problems)
-    deployed = []
-    for key, info in sorted(processes.items()):
-        digest = _digest(info["files"])
-        latest = latest_definition(session, key)
-        if latest is not None and latest.sha256 == digest:
-            deployed.append(latest)
-            continue
-        spec_json = json.dumps(
-            {
-                "spec": SERIALIZER.to_dict(info["spec"]),
-                "subprocess_specs": {name: SERIALIZER.to_dict(sub) for name, sub in info["subprocess_specs"].items()},
-            },
-            separators=(",", ":"),
-        )
-        definition = ProcessDefinition(
-            key=key,
-            version=(latest.version + 1) if latest else 1,
-            name=info["name"],
-            sha256=digest,
-            files=info["files"],
-            spec_json=spec_json,
-            deployed_by=actor.username,
-            deployed_at=now,
-        )
-        session.add(definition)
-        deployed.append(definition)
-    session.flush()
-    return deployed
+    """:func:`deploy_bundle`, returning the versions only."""
+    return deploy_bundle(session, files, actor, now, roles, **options).versions
 
 
-def deploy_directory(session: Session, directory: Path, actor: Actor, now: datetime, roles: Iterable[str] = ()):
-    """Deploy every .bpmn/.dmn and forms/*.json under ``directory``."""
+def read_directory(directory: Path) -> dict[str, bytes]:
+    """Every .bpmn/.dmn and forms/*.json under ``directory``, by path relative to it."""
     files = {}
     for path in sorted(directory.rglob("*")):
         if path.is_file() and path.suffix in {".bpmn", ".dmn", ".json"}:
             files[path.relative_to(directory).as_posix()] = path.read_bytes()
-    return deploy(session, files, actor, now, roles)
+    return files
+
+
+def deploy_directory(
+    session: Session, directory: Path, actor: Actor, now: datetime, roles: Iterable[str] = (), **options: Any
+) -> list[ProcessDefinition]:
+    """Deploy every .bpmn/.dmn and forms/*.json under ``directory``."""
+    return deploy(session, read_directory(directory), actor, now, roles, **options)
 
 
 _cache: dict[tuple[int, str], LoadedDefinition] = {}
@@ -358,11 +370,8 @@ def load_definition(definition: ProcessDefinition) -> LoadedDefinition:
     forms = {
         path[len("forms/") :]: json.loads(text) for path, text in definition.files.items() if path.startswith("forms/")
     }
-    tasks = {}
-    for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, UserTask):
-            meta = _task_meta(task_spec)
-            tasks[task_spec.name] = meta
+    # tasks of embedded subprocesses and called processes reach the inbox too
+    tasks = {t.name: _task_meta(t) for t in human_task_specs([*subprocess_specs.values(), spec])}
     loaded = LoadedDefinition(
         id=definition.id,
         key=definition.key,

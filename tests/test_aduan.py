@@ -33,19 +33,30 @@ def test_the_manager_can_return_the_follow_up_to_the_kabid(driver: Any) -> None:
     assert case.status == "completed"
 
 
-def test_an_overdue_follow_up_escalates_to_the_manager(driver: Any) -> None:
+def test_an_overdue_follow_up_escalates_to_the_manager_without_cancelling_the_kabids_work(driver: Any) -> None:
     case = driver().complain().do("triase", urgensi="sangat_segera")
     kabid_task = case.open_tasks()[0]
     assert kabid_task.due_at is not None
     assert case.wait(hours=2) == []
     assert case.wait(days=4)
-    assert case.step_names() == ["eskalasi"]
+    assert case.step_names() == ["eskalasi", "tindak_lanjut"]
+    assert kabid_task.id in {t.id for t in case.open_tasks()}  # the same task, not a new one
     case.do("eskalasi")
     assert case.step_names() == ["tindak_lanjut"]
+    assert case.wait(days=10) == []  # the escalation fires once
     case.do("tindak_lanjut").do("verifikasi_aduan").do("balas_pengadu")
     assert case.status == "completed"
     result = replay_case(db.session, case.case)
     assert result["consistent"], result["differences"]
+
+
+def test_answering_the_complainant_closes_an_escalation_the_manager_left_open(driver: Any) -> None:
+    case = driver().complain().do("triase", urgensi="sangat_segera")
+    assert case.wait(days=4)
+    case.do("tindak_lanjut").do("verifikasi_aduan")
+    assert case.step_names() == ["balas_pengadu", "eskalasi"]
+    case.do("balas_pengadu")
+    assert (case.status, case.case.outcome, case.step_names()) == ("completed", "selesai", [])
 
 
 def test_the_dmn_proposes_the_bidang_from_the_category(driver: Any) -> None:
