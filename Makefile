@@ -26,15 +26,17 @@ messages: $(STAMP)
 		-o web/translations/messages.pot .
 	$(BIN)/pybabel -q update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
+## Browser assets: npm packages, and the procedure editor bundled by esbuild (web/assets → web/static/build)
 assets:
 	@if [ -f web/package.json ]; then \
 		cd web && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi; \
+		if [ ! -f static/build/modeler.js ] || [ -n "$$(find assets package-lock.json -newer static/build/modeler.js)" ]; then npm run --silent build; fi; \
 	fi
 
 db: install
 	SIBALANG_DEMO=1 $(FLASK) db upgrade
 	SIBALANG_DEMO=1 $(FLASK) letters demo-certificate
-	SIBALANG_DEMO=1 $(FLASK) processes deploy bpmn
+	SIBALANG_DEMO=1 $(FLASK) processes deploy bpmn --keep-deployed
 
 demo: db
 	SIBALANG_DEMO=1 $(FLASK) demo load

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from engine.agency import AgencyProfile, load_profile
+from engine.catalogue import Catalogue, load_catalogue
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("SIBALANG_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -77,6 +78,11 @@ class Config:
     SIGNING_CERT_FILE = Path(os.environ.get("SIGNING_CERT_FILE", INSTANCE_DIR / "signing" / "certificate.pem"))
     SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", INSTANCE_DIR / "signing" / "private-key.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")
+
+    # Which procedure each public service and the complaint form start (agency/layanan.toml
+    # documents the keys); the catalogue page under /admin/ overrides entries by key.
+    SERVICE_CATALOGUE_FILE = Path(os.environ.get("SERVICE_CATALOGUE", BASE_DIR / "agency" / "layanan.toml"))
+    SERVICE_CATALOGUE: Catalogue = load_catalogue(SERVICE_CATALOGUE_FILE)
 
     # --- HTTP --------------------------------------------------------------------------
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)

@@ -92,7 +92,9 @@ def _check_pattern(pattern: str, where: str) -> None:
     fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     unknown = fields - set(NUMBER_FIELDS)
     if unknown:
-        raise ProfileInvalid(f"{where}.pattern uses unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(NUMBER_FIELDS)}")
+        raise ProfileInvalid(
+            f"{where}.pattern uses unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(NUMBER_FIELDS)}"
+        )
     if "seq" not in fields:
         raise ProfileInvalid(f"{where}.pattern must contain {{seq}}")
     try:
@@ -176,7 +178,7 @@ def load_profile(path: Path | str) -> AgencyProfile:
             raise ProfileInvalid(f"agency.paper must be one of {', '.join(PAPER_SIZES)}")
         bidang = raw.get("bidang")
         if not isinstance(bidang, dict) or not bidang or not all(isinstance(v, str) for v in bidang.values()):
-            raise ProfileInvalid("[bidang] must name at least one bidang: key = \"name\"")
+            raise ProfileInvalid('[bidang] must name at least one bidang: key = "name"')
         signers = _signers(raw.get("signers"))
         logo = _text(agency, "logo", "agency", required=False)
         return AgencyProfile(

@@ -137,14 +137,9 @@ def _closure(
     return seen, missing
 
 
-def validate_procedures(
-    bundle: Bundle, targets: list[str], rules: checks.Rules
-) -> tuple[dict[str, ProcedureBundle], list[dict[str, Any]]]:
-    """Check the target processes of a bundle; return the procedures and every problem found."""
+def file_problems(bundle: Bundle, rules: checks.Rules) -> list[dict[str, Any]]:
+    """What each uploaded file has wrong on its own: reading, XML schema, timers, DMN, expressions."""
     found = list(bundle.problems)
-    processes, duplicates = _process_index(bundle)
-    decisions, decision_dupes = _decision_index(bundle)
-    found.extend(duplicates + decision_dupes)
     for parsed in bundle.xml.values():
         if not parsed.uploaded:
             continue
@@ -154,6 +149,17 @@ def validate_procedures(
         else:
             found.extend(checks.dmn_problems(parsed, rules))
         found.extend(checks.expression_problems(parsed))
+    return found
+
+
+def validate_procedures(
+    bundle: Bundle, targets: list[str], rules: checks.Rules
+) -> tuple[dict[str, ProcedureBundle], list[dict[str, Any]]]:
+    """Check the target processes of a bundle; return the procedures and every problem found."""
+    found = file_problems(bundle, rules)
+    processes, duplicates = _process_index(bundle)
+    decisions, decision_dupes = _decision_index(bundle)
+    found.extend(duplicates + decision_dupes)
 
     ready: dict[str, ProcedureBundle] = {}
     for key in targets:
@@ -165,6 +171,15 @@ def validate_procedures(
             found.append(
                 problem(diagram.name, called, f"Proses yang dipanggil '{called}' tidak ada: unggah diagramnya")
             )
+        for place_file, place in places[1:]:
+            if not executable(place):
+                found.append(
+                    problem(
+                        place_file.name,
+                        place.get("id"),
+                        f"Proses yang dipanggil '{place.get('id')}' harus dapat dijalankan: tandai isExecutable=\"true\"",
+                    )
+                )
         files = {p.name: p.text for p, _ in places}
         wanted = set()
         for place_file, place in places:
@@ -251,12 +266,14 @@ def _unique(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def targets_of(bundle: Bundle) -> tuple[list[str], list[dict[str, Any]]]:
     """Executable processes defined in uploaded diagrams, or why there is none to deploy."""
-    targets, found = [], []
+    targets, found, called = [], [], set()
     uploaded = [p for p in bundle.bpmn_files() if p.uploaded]
     for parsed in uploaded:
         procs = processes_in(parsed)
         runnable = [p.get("id") or "" for p in procs if executable(p)]
         targets.extend(runnable)
+        for process in procs:
+            called |= called_processes(process)
         if not runnable:
             hint = (
                 'tandai proses dengan isExecutable="true" (Camunda Modeler: centang «Executable»)'
@@ -271,4 +288,5 @@ def targets_of(bundle: Bundle) -> tuple[list[str], list[dict[str, Any]]]:
                     severity="warning",
                 )
             )
-    return targets, found
+    # a process another one calls is part of its caller's version, not a procedure of its own
+    return [t for t in targets if t not in called] or targets, found

@@ -146,8 +146,12 @@ def restore_workflow(
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    # Walk the flat task map rather than the tree iterator, which stops at depth 1000.
-    return [t for t in workflow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual]
+    """Ready user and manual tasks, also those inside embedded subprocesses and called processes."""
+    # Walk the flat task maps rather than the tree iterator, which stops at depth 1000.
+    tasks = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        tasks.extend(subprocess.tasks.values())
+    return [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
 
 
 def _has_timer(definition: Any) -> bool:

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from .audit import Actor
 from .bundle import ParsedFile, parse_xml, problem, processes_in, read_files
-from .bundle_validation import ProcedureBundle, targets_of, validate_procedures
+from .bundle_validation import ProcedureBundle, file_problems, targets_of, validate_procedures
 from .diagram_checks import NOT_WORKING_ROLES, Rules, human_task_specs
 from .errors import Conflict, DeploymentInvalid, NotFound
+from .forms import apply_ui_schema
 from .models import ProcessDefinition
 from .rows import Prepared
 from .serialization import SERIALIZER
@@ -40,6 +41,7 @@ class TaskMeta:
     form: str | None
     sla_days: int | None
     due_variable: str | None = None
+    ui_form: str | None = None
 
 
 @dataclass
@@ -59,7 +61,10 @@ class LoadedDefinition:
         meta = self.tasks.get(task_name)
         if meta is None or meta.form is None:
             return None
-        return self.forms.get(meta.form)
+        schema = self.forms.get(meta.form)
+        if schema is not None and meta.ui_form and meta.ui_form in self.forms:
+            return apply_ui_schema(schema, self.forms[meta.ui_form])
+        return schema
 
 
 def _properties(spec: Any) -> dict[str, str]:
@@ -77,6 +82,7 @@ def _task_meta(spec: Any) -> TaskMeta:
         form=props.get("formJsonSchemaFilename"),
         sla_days=int(sla) if sla and str(sla).isdigit() else None,
         due_variable=props.get("dueDateVariable"),
+        ui_form=props.get("formUiSchemaFilename"),
     )
 
 
@@ -132,6 +138,7 @@ class Deployment:
     versions: list[ProcessDefinition]
     warnings: list[dict[str, Any]]
     unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
 
 def _rules(roles: Iterable[str], bidang: Iterable[str]) -> Rules:
@@ -180,6 +187,7 @@ def check_deployment(
     rules = _rules(roles, bidang)
     first = read_files(files)
     targets, found = targets_of(first)
+    found = list(first.problems) + found
     latest = {d.key: d for d in _latest_versions(session)}
     if not any(p.uploaded for p in first.bpmn_files()) and first.uploaded:
         targets = sorted(k for k, d in latest.items() if first.uploaded & set(d.files))
@@ -203,7 +211,7 @@ def check_deployment(
         found.append(problem("", None, "Tidak ada berkas .bpmn, .dmn atau formulir dalam unggahan"))
     procedures: dict[str, ProcedureBundle] = {}
     if not targets:
-        found.extend(first.problems)
+        found.extend(file_problems(first, rules))
     for key in targets:
         earlier = latest[key].files if key in latest else {}
         bundle = read_files(files, earlier)
@@ -260,12 +268,14 @@ def deploy_bundle(
     bidang: Iterable[str] = (),
     live: Iterable[str] = (),
     confirm: bool = False,
+    keep_deployed: bool = False,
 ) -> Deployment:
     """Validate an upload and store a new immutable version of each procedure whose files changed.
 
     Raises DeploymentInvalid listing every error, or DeploymentNeedsConfirmation (unless
     ``confirm``) when a changed procedure is live (``live``: keys the service catalogue starts)
-    or was deployed from another file.
+    or was deployed from another file. ``keep_deployed`` leaves every procedure that has a
+    version as it is (``make run`` must not undo what an administrator deployed).
     """
     procedures, found = check_deployment(session, files, roles, bidang)
     errors = [p for p in found if p["severity"] == "error"]
@@ -276,11 +286,16 @@ def deploy_bundle(
     plan: list[tuple[ProcedureBundle, ProcessDefinition | None, str | None]] = []
     reasons: list[dict[str, Any]] = []
     unchanged: list[str] = []
+    kept: list[str] = []
     for key, procedure in sorted(procedures.items()):
         digest = _digest(procedure.files)
         latest = latest_definition(session, key)
         if latest is not None and latest.sha256 == digest:
             unchanged.append(key)
+            plan.append((procedure, latest, None))
+            continue
+        if keep_deployed and latest is not None:
+            kept.append(key)
             plan.append((procedure, latest, None))
             continue
         reasons.extend(_confirmation_reasons(key, procedure, latest, live))
@@ -294,7 +309,7 @@ def deploy_bundle(
         elif new_digest is not None:
             versions.append(_store(session, procedure, new_digest, earlier, actor, now))
     session.flush()
-    return Deployment(versions=versions, warnings=warnings, unchanged=unchanged)
+    return Deployment(versions=versions, warnings=warnings, unchanged=unchanged, kept=kept)
 
 
 def _store(

@@ -55,7 +55,7 @@ FLOW_NODE_TAGS = ACTIVITY_TAGS | {
     "eventBasedGateway",
     "complexGateway",
 }
-_ISO_LIKE = re.compile(r"^(R\d*/)?P[0-9TYMWDHS.,]+$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+_ISO_NAME = re.compile(r"^(R\d*/?)?P\w+$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE)
 
 
 # roles that never work on a case's tasks: a task in their lane would reach no inbox
@@ -120,7 +120,8 @@ def timer_problems(parsed: ParsedFile) -> list[dict[str, Any]]:
     for node in parsed.root.iter(*(f"{{{BPMN_NS}}}{t}" for t in checks)):
         text = (node.text or "").strip()
         parse, expected = checks[_local(node.tag)]
-        element = _owner_id(node)
+        definition = node.getparent()  # the timerEventDefinition; name its event
+        element = _owner_id(definition.getparent() if definition is not None else node)
         if not text:
             found.append(problem(parsed.name, element, f"Timer tanpa nilai: isi dengan {expected}"))
             continue
@@ -128,9 +129,12 @@ def timer_problems(parsed: ParsedFile) -> list[dict[str, Any]]:
             tree = ast.parse(text, mode="eval")
         except (SyntaxError, RecursionError, ValueError, MemoryError):
             tree = None
-        if tree is None or (isinstance(tree.body, ast.Name) and _ISO_LIKE.match(text)):
-            if _ISO_LIKE.match(text):
+        looks_iso = bool(_ISO_NAME.match(text))  # unquoted: Python would read a name or a subtraction
+        if tree is None or looks_iso:
+            if looks_iso and _parses(parse, text):
                 message = f'Nilai timer «{text}» harus ditulis sebagai teks dalam tanda kutip: "{text}"'
+            elif looks_iso:
+                message = f"Nilai timer «{text}» bukan {expected}"
             else:
                 message = f"Nilai timer «{text[:80]}» bukan {expected} maupun ekspresi yang valid"
             found.append(problem(parsed.name, element, message, line=element_line(node)))
@@ -151,6 +155,14 @@ def timer_problems(parsed: ParsedFile) -> list[dict[str, Any]]:
                     )
                 )
     return found
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad duration
+        return False
+    return True
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -331,6 +343,11 @@ def _covered(condition: str) -> set[str] | None:
     return None
 
 
+def _some(values: list[str], shown: int = 5) -> str:
+    more = f" (+{len(values) - shown} lagi)" if len(values) > shown else ""
+    return ", ".join(values[:shown]) + more
+
+
 def _deciding_tasks(graph: _Graph, gateway_id: str) -> list[etree._Element]:
     """The user tasks whose outcome reaches this gateway without passing another user task."""
     found, seen, todo = [], {gateway_id}, deque(graph.incoming.get(gateway_id, []))
@@ -391,7 +408,7 @@ def gateway_problems(name: str, process: etree._Element, bundle: Bundle) -> list
                         problem(
                             name,
                             node_id,
-                            f"Gerbang «{label}» tidak menangani keputusan {', '.join(missing)} dari formulir {form}"
+                            f"Gerbang «{label}» tidak menangani keputusan {_some(missing)} dari formulir {form}"
                             " dan tidak memiliki alur bawaan: kasus akan macet",
                             line=element_line(node),
                         )
@@ -402,7 +419,7 @@ def gateway_problems(name: str, process: etree._Element, bundle: Bundle) -> list
                         problem(
                             name,
                             node_id,
-                            f"Gerbang «{label}» menguji keputusan {', '.join(unknown)} yang tidak ada di formulir {form}",
+                            f"Gerbang «{label}» menguji keputusan {_some(unknown)} yang tidak ada di formulir {form}",
                             line=element_line(node),
                         )
                     )

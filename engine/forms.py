@@ -93,3 +93,34 @@ def form_defaults(schema: dict[str, Any] | None, task_data: dict[str, Any]) -> d
         if source and task_data.get(source) is not None:
             defaults[name] = task_data[source]
     return defaults
+
+
+def apply_ui_schema(schema: dict[str, Any], ui: dict[str, Any]) -> dict[str, Any]:
+    """A form's JSON Schema with SpiffArena's UI schema (react-jsonschema-form) applied.
+
+    Honoured: ``ui:order`` (field order, ``*`` for the rest), per field ``ui:widget``
+    (``textarea``), ``ui:title``, ``ui:help``/``ui:description``. Validation is unchanged.
+    """
+    if not isinstance(ui, dict):
+        return schema
+    props = dict(schema.get("properties") or {})
+    order = [n for n in ui.get("ui:order") or [] if isinstance(n, str)]
+    if order:
+        rest = [n for n in props if n not in order]
+        names = [n for part in order for n in (rest if part == "*" else [part]) if n in props]
+        names += [n for n in rest if n not in names]
+        props = {n: props[n] for n in names}
+    for name, prop in list(props.items()):
+        hints = ui.get(name)
+        if not isinstance(hints, dict) or not isinstance(prop, dict):
+            continue
+        prop = dict(prop)
+        if hints.get("ui:widget") == "textarea":
+            prop["x-widget"] = "textarea"
+        if isinstance(hints.get("ui:title"), str):
+            prop["title"] = hints["ui:title"]
+        help_text = hints.get("ui:help") or hints.get("ui:description")
+        if isinstance(help_text, str):
+            prop["description"] = help_text
+        props[name] = prop
+    return {**schema, "properties": props}

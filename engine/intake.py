@@ -138,7 +138,12 @@ class ApplicantSchema(Schema):
 
 
 class ApplicationSchema(Schema):
-    service = _choice(SERVICES)
+    # which services exist is the catalogue's (engine.catalogue): the caller checks the key
+    service = fields.String(
+        required=True,
+        error_messages={**MESSAGES, "invalid": "Harus berupa teks."},
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="Pilihan tidak valid."),
+    )
     ppks_category = _choice(PPKS_CATEGORIES)
     description = _text(2000, min_length=5)
     applicant = fields.Nested(ApplicantSchema, required=True, error_messages=MESSAGES)
@@ -177,9 +182,14 @@ def _person(session: Session, applicant: dict[str, Any]) -> Person:
 
 
 def submit_application(
-    session: Session, data: dict[str, Any], actor: Actor, now: datetime, resubmission_timeout: str
+    session: Session,
+    data: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    resubmission_timeout: str,
+    process: str = "rujukan",
 ) -> tuple[Case, str, list[str]]:
-    """Start a referral case from validated application data (see ApplicationSchema.load).
+    """Start a case of ``process`` (the service's, from the catalogue) from validated application data.
 
     Returns the case, the applicant's tracking code and warnings for the operator.
     """
@@ -207,7 +217,7 @@ def submit_application(
         start_data["consent_pdp"] = bool(data["consent_pdp"])
     case, code = start_case(
         session,
-        "rujukan",
+        process,
         start_data,
         CaseSummary(
             service=data["service"],
@@ -222,8 +232,10 @@ def submit_application(
     return case, code, warnings
 
 
-def submit_complaint(session: Session, data: dict[str, Any], actor: Actor, now: datetime) -> tuple[Case, str]:
-    """Start a complaint case from validated complaint data (see ComplaintSchema.load)."""
+def submit_complaint(
+    session: Session, data: dict[str, Any], actor: Actor, now: datetime, process: str = "aduan"
+) -> tuple[Case, str]:
+    """Start a complaint case of ``process`` (the catalogue's) from validated data (ComplaintSchema.load)."""
     region = validation.check_village(data["village_code"])
     start_data = {
         "category": data["category"],
@@ -237,7 +249,7 @@ def submit_complaint(session: Session, data: dict[str, Any], actor: Actor, now: 
     }
     return start_case(
         session,
-        "aduan",
+        process,
         start_data,
         CaseSummary(
             service="aduan",

@@ -425,3 +425,43 @@ class WeatherForecast(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     # a worker refreshing this desa holds the lease until then (single flight across workers)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ServiceEntry(Base):
+    """A service of the catalogue as an administrator set it (overrides the configured file)."""
+
+    __tablename__ = "service_entry"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # application | complaint
+    label: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500))
+    process_key: Mapped[str] = mapped_column(String(64))
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminEvent(Base):
+    """Append-only log of what administrators did that concerns no case (users, catalogue)."""
+
+    __tablename__ = "admin_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProcedureDraft(Base):
+    """An administrator's unfinished edit of a procedure's files (saved from the editor)."""
+
+    __tablename__ = "procedure_draft"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

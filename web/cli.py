@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.audit import SYSTEM, Actor
 from engine.clock import utcnow
-from engine.definitions import deploy, deploy_directory
+from engine.definitions import DeploymentNeedsConfirmation, deploy_bundle, read_directory
 from engine.errors import DeploymentInvalid
 from engine.models import Case, User
 from engine.timers import due_timer_case_ids, fire_due_timers
@@ -32,20 +32,28 @@ ADMIN = Actor("cli", ("admin",), full_name="Command line")
 
 @processes_cli.command("deploy")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def deploy_command(path: Path) -> None:
-    """Deploy a directory of procedures (bpmn/) or single files."""
-    roles = current_app.config["STAFF_ROLES"]
+@click.option("--confirm", is_flag=True, help="Replace a live procedure or one deployed from another file")
+@click.option("--keep-deployed", is_flag=True, help="Leave procedures that already have a version as they are")
+def deploy_command(path: Path, confirm: bool, keep_deployed: bool) -> None:
+    """Deploy a directory of procedures (bpmn/) or single files; exit non-zero if refused."""
+    from .procedures import deploy_options
+
+    files = read_directory(path) if path.is_dir() else {path.name: path.read_bytes()}
     try:
-        if path.is_dir():
-            rows = deploy_directory(db.session, path, ADMIN, utcnow(), roles)
-        else:
-            rows = deploy(db.session, {path.name: path.read_bytes()}, ADMIN, utcnow(), roles)
-    except DeploymentInvalid as exc:
+        done = deploy_bundle(
+            db.session, files, ADMIN, utcnow(), **deploy_options(), confirm=confirm, keep_deployed=keep_deployed
+        )
+    except (DeploymentInvalid, DeploymentNeedsConfirmation) as exc:
         for problem in exc.details or []:
-            click.echo(f"  {problem['file']} [{problem['element_id']}]: {problem['message']}", err=True)
-        raise click.ClickException(exc.message) from None
-    for row in rows:
-        click.echo(f"{row.key} version {row.version} ({row.sha256[:12]})")
+            line = f" line {problem['line']}" if problem.get("line") else ""
+            click.echo(f"  {problem['file']}{line} [{problem['element_id']}]: {problem['message']}", err=True)
+        hint = " (use --confirm)" if isinstance(exc, DeploymentNeedsConfirmation) else ""
+        raise click.ClickException(exc.message + hint) from None
+    for warning in done.warnings:
+        click.echo(f"  warning: {warning['file']} [{warning['element_id']}]: {warning['message']}", err=True)
+    for row in done.versions:
+        note = " (kept: differs from bpmn/, deploy with --confirm to replace)" if row.key in done.kept else ""
+        click.echo(f"{row.key} version {row.version} ({row.sha256[:12]}){note}")
 
 
 @processes_cli.command("list")

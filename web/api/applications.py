@@ -19,6 +19,7 @@ from engine.inbox import STATUS_TEXT, may_view_case, missing_documents, public_t
 from engine.models import IdempotencyRecord
 
 from ..auth import actor_for, current_staff
+from ..catalogue import UNKNOWN_SERVICE, complaint_process, process_of
 from ..errors import ApiError
 from ..extensions import db
 from . import bp, doc, json_body, load
@@ -96,10 +97,13 @@ def _intake_actor() -> Any:
 def create_application() -> Any:
     body = json_body()
     data = load(_application, body)
+    process = process_of(data["service"])
+    if process is None:
+        raise ApiError(422, "invalid_data", "Data tidak valid", {"service": UNKNOWN_SERVICE})
 
     def create() -> tuple[int, dict[str, Any]]:
         case, code, warnings = intake.submit_application(
-            db.session, data, _intake_actor(), utcnow(), current_app.config["RESUBMISSION_TIMEOUT"]
+            db.session, data, _intake_actor(), utcnow(), current_app.config["RESUBMISSION_TIMEOUT"], process
         )
         return 201, {"reference": case.reference, "tracking_code": code, "status": case.status, "warnings": warnings}
 
@@ -120,7 +124,7 @@ def create_complaint() -> Any:
     data = load(_complaint, body)
 
     def create() -> tuple[int, dict[str, Any]]:
-        case, code = intake.submit_complaint(db.session, data, _intake_actor(), utcnow())
+        case, code = intake.submit_complaint(db.session, data, _intake_actor(), utcnow(), complaint_process())
         return 201, {"reference": case.reference, "tracking_code": code, "status": case.status, "warnings": []}
 
     return _idempotent("complaints", body, create)

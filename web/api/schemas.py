@@ -200,10 +200,54 @@ class ProcessSchema(Schema):
     files = fields.List(fields.String())
     deployed_by = fields.String()
     deployed_at = fields.DateTime()
+    open_cases = fields.Integer(allow_none=True)
 
 
 class ProcessListSchema(Schema):
     items = fields.List(fields.Nested(ProcessSchema))
+
+
+class ProblemSchema(Schema):
+    file = fields.String()
+    element_id = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+    severity = fields.String()
+
+
+class DeploymentSchema(Schema):
+    items = fields.List(fields.Nested(ProcessSchema))
+    unchanged = fields.List(fields.String())
+    warnings = fields.List(fields.Nested(ProblemSchema))
+
+
+class ValidationReportSchema(Schema):
+    valid = fields.Boolean()
+    procedures = fields.List(fields.String())
+    errors = fields.List(fields.Nested(ProblemSchema))
+    warnings = fields.List(fields.Nested(ProblemSchema))
+
+
+class ChangedElementSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    attributes = fields.List(fields.String())
+
+
+class FileChangesSchema(Schema):
+    added = fields.List(fields.String())
+    removed = fields.List(fields.String())
+    changed = fields.List(fields.String())
+
+
+class ProcessDiffSchema(Schema):
+    key = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    added = fields.List(fields.Nested(ChangedElementSchema))
+    removed = fields.List(fields.Nested(ChangedElementSchema))
+    changed = fields.List(fields.Nested(ChangedElementSchema))
+    files = fields.Nested(FileChangesSchema)
 
 
 class RegionSchema(Schema):

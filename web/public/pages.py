@@ -13,6 +13,7 @@ from engine.clock import utcnow
 from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_document, prepare_content
 from engine.text import N_
 
+from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
 from . import bp
 from .documents import document_settings, read_upload
@@ -50,16 +51,18 @@ def home() -> Any:
 
 
 def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    services = offered()
+    required = {key: service.documents for key, service in services.items()}
     needs: dict[str, list[str]] = {}
-    for service, kinds in intake.REQUIRED_DOCUMENTS.items():
+    for service_key, kinds in required.items():
         for kind in kinds:
-            needs.setdefault(kind, []).append(service)
+            needs.setdefault(kind, []).append(service_key)
     page = render_template(
         "public/apply.html",
         values=values,
         errors=errors,
-        services=intake.SERVICES,
-        required=intake.REQUIRED_DOCUMENTS,
+        services={key: (s.label, s.description) for key, s in services.items()},
+        required=required,
         categories=intake.PPKS_CATEGORIES,
         kinds=intake.DOCUMENT_KINDS,
         upload_kinds=UPLOAD_KINDS,
@@ -107,17 +110,20 @@ def apply_submit() -> Any:
             "consent_pdp": bool(values["consent"]),
         },
     )
+    process = process_of(values["service"])
+    if process is None:
+        errors.setdefault("service", UNKNOWN_SERVICE)
     if not values["consent"]:
         errors["consent"] = "Centang persetujuan ini agar permohonan dapat diproses."
     contents, upload_errors = _check_uploads(UPLOAD_KINDS)
     errors.update(upload_errors)
-    if errors or data is None:
+    if errors or data is None or process is None:
         return _apply_page(values, errors, 422)
 
     def create() -> dict[str, Any]:
         now = utcnow()
         case, code, _warnings = intake.submit_application(
-            db.session, data, APPLICANT, now, current_app.config["RESUBMISSION_TIMEOUT"]
+            db.session, data, APPLICANT, now, current_app.config["RESUBMISSION_TIMEOUT"], process
         )
         for kind, content in contents.items():
             upload = request.files[f"doc_{kind}"]
@@ -158,7 +164,7 @@ def complaint_submit() -> Any:
 
     def create() -> dict[str, Any]:
         now = utcnow()
-        case, code = intake.submit_complaint(db.session, data, APPLICANT, now)
+        case, code = intake.submit_complaint(db.session, data, APPLICANT, now, complaint_process())
         if "lainnya" in contents:
             upload = request.files["doc_lainnya"]
             add_document(

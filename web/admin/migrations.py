@@ -1,0 +1,1 @@
+"""Moving running cases to a newer version of their procedure (filled in below)."""
