@@ -19,7 +19,7 @@ from .cases import SCRIPT_ENGINE, _reached_end, ready_user_tasks, restore_workfl
 from .clock import frozen_at
 from .definitions import load_definition
 from .history import prune_history
-from .models import Case, HumanTask
+from .models import Case, HumanTask, ProcessDefinition
 
 
 def _comparable(data: dict[str, Any]) -> dict[str, Any]:
@@ -30,12 +30,22 @@ def replay_case(session: Session, case: Case) -> dict[str, Any]:
     """Return ``{consistent, chain_valid, steps, differences}`` for one case."""
     chain_problems = verify_chain(session, case)
     differences: list[str] = []
-    loaded = load_definition(case.definition)
+    events = list(case_events(session, case))
+    loaded = load_definition(_started_on(session, case, events))
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
     steps = 0
-    for event in case_events(session, case):
+    for event in events:
         with frozen_at(event.at):
-            if event.kind == "case_started":
+            if event.kind == "case_migrated":
+                # the case moved to a newer version here: apply the same migration (engine.migration)
+                from .migration import apply_migration
+
+                target = session.get(ProcessDefinition, event.payload.get("to_definition_id"))
+                if target is None:
+                    differences.append(f"event {event.seq}: migrated to an unknown version")
+                    break
+                apply_migration(workflow, load_definition(target))
+            elif event.kind == "case_started":
                 seed_start_data(workflow, event.payload.get("data") or {})
                 workflow.do_engine_steps()
             elif event.kind == "task_completed":
@@ -89,6 +99,20 @@ def replay_case(session: Session, case: Case) -> dict[str, Any]:
         "steps": steps,
         "differences": chain_problems + differences,
     }
+
+
+def _started_on(session: Session, case: Case, events: list[Any]) -> ProcessDefinition:
+    """The version the case started on (it may have moved since: ``case_migrated`` events)."""
+    if not any(e.kind == "case_migrated" for e in events):
+        return case.definition
+    started = next((e for e in events if e.kind == "case_started"), None)
+    payload = started.payload if started is not None else {}
+    found = session.scalars(
+        select(ProcessDefinition).where(
+            ProcessDefinition.key == payload.get("definition"), ProcessDefinition.version == payload.get("version")
+        )
+    ).first()
+    return found or case.definition
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def test_a_failing_diagram_expression_gives_the_public_a_clear_error_and_no_case
     client: Any, app: Any, token: Any
 ) -> None:
     assert FAILING != RUJUKAN
-    deployed = upload(client, token("admin"), ("rujukan.bpmn", FAILING))
+    deployed = upload(client, token("admin"), ("rujukan.bpmn", FAILING), confirm=True)
     assert deployed.status_code == 201, deployed.get_json()
     before = cases(app)
 

@@ -58,6 +58,9 @@ def create_app(config: Any = None) -> Flask:
     from . import companions
 
     companions.init_app(app)
+    from . import admin
+
+    admin.init_app(app)
     cli.init_app(app)
     from . import signing
 

@@ -31,6 +31,7 @@ DEMO_USERS = [
 
 # Valid submissions for every user task of the bundled procedures, by task name.
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
+    "cek_dtsen": {"status_dtsen": "terdaftar"},  # the step an administrator adds in the editor's walk-through
     "verifikasi": {"status_dtsen": "terdaftar", "desil": 2, "nik_kk_sesuai": True, "decision": "lengkap"},
     "kunjungan": {
         "tanggal_kunjungan": "2026-11-20",

@@ -173,7 +173,6 @@ function entry(id, component, extra) {
 }
 
 export default function SibalangPropertiesProvider(propertiesPanel) {
-  propertiesPanel.registerProvider(400, this);
   this.getGroups = (element) => (groups) => {
     const entries = [];
     if (is(element, 'bpmn:Lane')) {
@@ -212,5 +211,6 @@ export default function SibalangPropertiesProvider(propertiesPanel) {
     }
     return groups;
   };
+  propertiesPanel.registerProvider(400, this);
 }
 SibalangPropertiesProvider.$inject = ['propertiesPanel'];

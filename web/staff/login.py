@@ -41,6 +41,8 @@ def login() -> Any:
         return render_template("staff/login.html", username=username, next=request.form.get("next", "")), 401
     session.clear()  # a fresh session for the new identity
     login_user(LoginUser(user))
+    if not request.form.get("next") and "admin" in (user.roles or ()):
+        return redirect(url_for("admin.index"))  # an administrator's work starts on /admin/
     return redirect(_safe_next(request.form.get("next")))
 
 
