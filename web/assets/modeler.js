@@ -61,6 +61,8 @@ async function open(name) {
   } else if (kind === 'dmn') {
     if (!dmn) dmn = new DmnModeler({ container: '#dmn-canvas' });
     await dmn.importXML(files[name]);
+    const table = dmn.getViews().find((v) => v.type === 'decisionTable');
+    if (table) await dmn.open(table); // the rules themselves, not the requirements graph
   } else {
     $('#form-text').value = files[name];
     preview();
