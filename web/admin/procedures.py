@@ -193,7 +193,6 @@ def api_deploy(key: str) -> Any:
         "unchanged": done.unchanged,
         "warnings": done.warnings,
     }
-    db.session.commit()
     return jsonify(answer), 201
 
 
@@ -206,7 +205,6 @@ def api_draft(key: str) -> Any:
     except InvalidSubmission as exc:
         return error_response(422, exc.code, exc.message, exc.details)
     answer = {"key": draft.key, "updated_at": draft.updated_at.isoformat()}
-    db.session.commit()
     return jsonify(answer)
 
 

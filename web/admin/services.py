@@ -62,6 +62,5 @@ def save_services() -> Any:
     except InvalidSubmission as exc:
         db.session.rollback()
         return _page(exc.details, values, 422)
-    db.session.commit()
     flash(_("Layanan %(key)s disimpan.", key=values["key"]), "success")
     return redirect(url_for("admin.services"))

@@ -76,7 +76,6 @@ def new_user() -> Any:
             errors.update(exc.details or {})
         else:
             if not errors:
-                db.session.commit()
                 flash(_("Akun %(name)s dibuat.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
             db.session.rollback()
@@ -113,7 +112,6 @@ def edit_user(user_id: int) -> Any:
             db.session.rollback()
             errors = exc.details or {}
         else:
-            db.session.commit()
             flash(_("Akun %(name)s diperbarui.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     events = [ev for ev in admin_events(db.session, 500) if ev.target == user.username][:20]
@@ -132,7 +130,6 @@ def reset_user_password(user_id: int) -> Any:
         flash(problem, "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     reset_password(db.session, user, hash_password(password), current_actor(), utcnow())
-    db.session.commit()
     flash(_("Kata sandi %(name)s diganti. Sampaikan kepada pemiliknya secara langsung.", name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
