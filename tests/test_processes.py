@@ -315,3 +315,34 @@ def test_an_invalid_form_schema_is_refused_with_a_short_reason(client: Any, toke
     )
     reasons = [p for p in found if "forms/verifikasi.json" in p["message"]]
     assert reasons and all(len(p["message"]) < 300 for p in reasons)
+
+
+def test_a_spiffarena_diagram_with_pre_and_post_scripts_and_a_ui_schema_deploys_and_runs(
+    app: Any, client: Any, token: Any, actor: Any
+) -> None:
+    from engine.cases import CaseSummary, complete_task, open_tasks, restore_workflow, start_case
+    from engine.clock import utcnow
+    from engine.definitions import load_definition
+    from web.extensions import db
+
+    files = corpus(
+        "spiffarena_pendamping.bpmn",
+        "forms/tugaskan-pendamping-schema.json",
+        "forms/tugaskan-pendamping-uischema.json",
+    )
+    answer = upload(client, token("admin"), *files)
+    assert answer.status_code == 201, answer.get_json()
+    with app.app_context():
+        case, _ = start_case(
+            db.session, "Process_pendamping_x1y2z3", {}, CaseSummary(), actor("front_office"), utcnow()
+        )
+        [(task_id, role, name)] = open_tasks(db.session, case.id)
+        assert (role, name) == ("supervisor", "Activity_tugaskan")
+        form = load_definition(case.definition).form_schema(name)
+        assert list(form["properties"]) == ["pendamping", "catatan"]  # ui:order honoured
+        assert form["properties"]["catatan"]["x-widget"] == "textarea"
+        complete_task(db.session, task_id, actor("supervisor"), {"pendamping": "PSM Juai"}, utcnow())
+        _, workflow = restore_workflow(case)
+        assert case.status == "completed"
+        end = next(t for t in workflow.tasks.values() if t.task_spec.name == "Event_selesai")
+        assert end.data["ringkasan"] == "PSM Juai (3 hari)"  # pre- and post-script ran in the sandbox
