@@ -107,6 +107,4 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=current_language)
     app.jinja_env.globals.update(_=gettext, LANGUAGES=LANGUAGES, current_language=current_language)
-    app.jinja_env.filters.update(
-        datetime=format_datetime, date=format_date, rupiah=format_rupiah, number=format_number
-    )
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, rupiah=format_rupiah, number=format_number)

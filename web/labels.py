@@ -71,7 +71,9 @@ def service_label(service: str | None, kind: str | None = None) -> str:
     """A public service or complaint category by its name; a complaint without one is "Aduan"."""
     if service in SERVICES or service in COMPLAINT_CATEGORIES:
         return _known({**SERVICES, **COMPLAINT_CATEGORIES}, service)
-    return service or (_("Aduan") if kind == "aduan" else "–")
+    if service == "aduan" or (not service and kind == "aduan"):
+        return _("Aduan")
+    return service or "–"
 
 
 def init_app(app: Flask) -> None:

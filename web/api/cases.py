@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify
 
 from engine import audit, replay
+from engine.case_search import cases_of_same_person
 from engine.cases import get_case
 from engine.clock import utcnow
 from engine.errors import Forbidden
@@ -14,6 +15,7 @@ from engine.inbox import case_summary, log_access, may_view_case, start_data
 from engine.models import Case, HumanTask
 
 from ..auth import current_actor, staff_required
+from ..disclosure import applicant_for
 from ..extensions import db
 from . import bp, doc
 from .schemas import CaseSchema, HistorySchema, ReplaySchema
@@ -35,7 +37,13 @@ def case_view(case: Case) -> dict[str, Any]:
         .order_by(HumanTask.created_at, HumanTask.id)
         .all()
     )
-    view = case_summary(case, start_data(db.session, case))
+    start = start_data(db.session, case)
+    view = case_summary(case, start)
+    view["applicant"] = applicant_for(case, start)
+    view["duplicates"] = [
+        {"reference": c.reference, "service": c.service, "status": c.status}
+        for c in cases_of_same_person(db.session, case, current_actor())
+    ]
     view.update(
         definition_key=case.definition.key,
         definition_version=case.definition.version,

@@ -108,6 +108,20 @@ class TaskListSchema(Schema):
     per_page = fields.Integer()
 
 
+class ApplicantViewSchema(Schema):
+    """The applicant's personal data as far as the caller's roles need it (engine/disclosure.py)."""
+
+    disclosed = fields.List(fields.String())
+    nik = fields.String(allow_none=True)
+    kk_number = fields.String(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
+    gender = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    map_url = fields.String(allow_none=True)
+    documents = fields.Boolean()
+
+
 class CaseSummarySchema(Schema):
     reference = fields.String()
     kind = fields.String()
@@ -122,7 +136,8 @@ class CaseSummarySchema(Schema):
     bidang = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     warnings = fields.List(fields.String())
-    # other active cases of the same NIK (only in a task's answer)
+    applicant = fields.Nested(ApplicantViewSchema)
+    # other cases of the same NIK the caller may see (a task: the open ones; a case: all)
     duplicates = fields.List(fields.Nested(DuplicateCaseSchema))
 
 

@@ -15,6 +15,7 @@ from engine.intake import open_cases_of_same_nik
 from engine.models import HumanTask
 
 from ..auth import current_actor, staff_required
+from ..disclosure import applicant_for
 from ..errors import ApiError
 from ..extensions import db
 from . import bp, doc, json_body, load
@@ -119,6 +120,7 @@ def task_detail(row: HumanTask) -> dict[str, Any]:
         form_defaults=defaults,
         case=case_summary(row.case, start_data(db.session, row.case)),
     )
+    detail["case"]["applicant"] = applicant_for(row.case, start_data(db.session, row.case))
     actor = current_actor()
     detail["case"]["duplicates"] = [
         {"reference": c.reference, "service": c.service, "status": c.status}

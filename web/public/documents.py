@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app
 from werkzeug.datastructures import FileStorage
 
+from engine import disclosure
 from engine.clock import utcnow
 from engine.documents import DocumentSettings, DocumentTooLarge, get_document, read_document
 from engine.errors import Forbidden, NotFound
@@ -50,7 +51,7 @@ def staff_document(document_id: int) -> Any:
     if document is None:
         raise NotFound("Dokumen tidak ditemukan")
     case = db.session.get(Case, document.case_id)
-    if case is None or not may_view_case(case, actor):
+    if case is None or not may_view_case(case, actor) or not disclosure.may_see(actor, disclosure.DOCUMENTS):
         raise Forbidden("Anda tidak berhak melihat dokumen ini")
     log_access(db.session, case, actor, "document_viewed", utcnow())
     return document_response(document)

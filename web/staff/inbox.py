@@ -33,8 +33,6 @@ SORTS = {
 FILTER_KEYS = ("queue", "service", "kecamatan", "step", "overdue", "q", "sort", "page")
 
 
-
-
 def _filters() -> dict[str, str]:
     """The inbox's query string, leniently: unknown values fall back to the defaults."""
     args = request.args

@@ -91,9 +91,7 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
         elif ev.kind == "comment":
             entry.text = str(payload.get("text", ""))
         elif ev.kind == "case_closed":
-            entry.text = (
-                f"{status_label(payload.get('status'))}. {payload.get('reason') or ''}"
-            )
+            entry.text = f"{status_label(payload.get('status'))}. {payload.get('reason') or ''}"
         elif ev.kind == "message_received":
             entry.lines = describe(None, payload.get("data") or {})
         elif ev.kind == "timer_fired":
