@@ -187,3 +187,23 @@ def test_the_migration_page_lists_cases_and_moves_the_chosen_ones(client: Any) -
     assert moved.status_code == 302
     assert reference not in client.get("/admin/prosedur/rujukan/migrasi").get_data(as_text=True)
     assert PASSWORD
+
+
+def test_a_new_procedure_is_uploaded_from_the_procedure_list_or_refused_with_every_reason(client: Any) -> None:
+    import io
+
+    corpus_dir = BASE_DIR / "tests" / "data" / "diagrams"
+    login(client, "admin")
+    token = csrf(client, "/admin/")
+    broken = {
+        "csrf_token": token,
+        "files": [(io.BytesIO((corpus_dir / "refused" / "gerbang_timer_alur.bpmn").read_bytes()), "g.bpmn")],
+    }
+    refused = client.post("/admin/unggah", data=broken, content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Jalan buntu" in page and "tidak dapat dicapai" in page
+    names = ("bantuan_bencana.bpmn", "forms/verifikasi_bencana.json", "forms/penyaluran_bencana.json")
+    files = [(io.BytesIO((corpus_dir / n).read_bytes()), n.split("/")[-1]) for n in names]
+    done = client.post("/admin/unggah", data={"csrf_token": token, "files": files}, content_type="multipart/form-data")
+    assert done.status_code == 302
+    assert "bantuan_bencana" in client.get("/admin/").get_data(as_text=True)

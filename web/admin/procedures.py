@@ -48,6 +48,33 @@ def _procedure(key: str) -> Any:
     return found
 
 
+@bp.post("/unggah")
+@admin_required
+def upload() -> Any:
+    """Deploy uploaded files (a new procedure's diagram, DMN and forms) from the procedure list."""
+    from flask import flash, redirect
+
+    files = {(f.filename or "").strip(): f.read() for f in request.files.getlist("files") if f.filename}
+    if not files:
+        flash(_("Pilih berkas .bpmn, .dmn atau formulir .json untuk diunggah."), "error")
+        return redirect(url_for("admin.index"))
+    confirm = request.form.get("confirm") == "1"
+    try:
+        done = deploy_bundle(db.session, files, current_actor(), utcnow(), **deploy_options(), confirm=confirm)
+    except (DeploymentInvalid, DeploymentNeedsConfirmation) as exc:
+        db.session.rollback()
+        problems = [p for p in exc.details or [] if p.get("severity", "error") == "error"]
+        return render_template(
+            "admin/upload_refused.html",
+            message=exc.message,
+            problems=problems or exc.details or [],
+            needs_confirmation=isinstance(exc, DeploymentNeedsConfirmation),
+        ), (409 if isinstance(exc, DeploymentNeedsConfirmation) else 422)
+    versions = ", ".join(f"{v.key} v{v.version}" for v in done.versions)
+    flash(_("Terpasang: %(versions)s", versions=versions), "success")
+    return redirect(url_for("admin.index"))
+
+
 @bp.get("/prosedur/<key>")
 @admin_required
 def procedure(key: str) -> Any:
