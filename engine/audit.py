@@ -6,15 +6,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from .clock import aware
 from .models import Case, CaseEvent
-from .rows import UNSAVED_HEADS, insert_rows, set_committed, update_case
 
 GENESIS_HASH = "0" * 64
 
@@ -61,7 +59,7 @@ def _body(case_reference: str, event: CaseEvent | NewEvent) -> dict[str, Any]:
 
 @dataclass
 class NewEvent:
-    """An event as appended in this unit of work (the row is written at once)."""
+    """An event as appended in this unit of work (its row is written by :func:`write_events`)."""
 
     case_id: int
     seq: int
@@ -74,9 +72,11 @@ class NewEvent:
     payload: dict[str, Any]
     hash: str = ""
 
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _EVENT_COLUMNS}
 
-def append_event(
-    session: Session,
+
+def chain_event(
     case: Case,
     kind: str,
     actor: Actor,
@@ -86,14 +86,10 @@ def append_event(
     task_id: str | None = None,
     task_spec: str | None = None,
     payload: dict[str, Any] | None = None,
-    case_values: dict[str, Any] | None = None,
 ) -> NewEvent:
-    """Append one event to the case's chain; the case row carries the chain head.
-
-    The row is written at once (the case row must exist). With ``case_values`` (columns to set
-    besides), the case row and its new chain head (``event_count``, ``last_event_hash``) are
-    written at once too. Without, the caller must write the case with
-    :func:`engine.rows.update_case` before anything re-reads it.
+    """The next event of the case's chain; moves the chain head (``event_count``,
+    ``last_event_hash``) on the case object, which the session writes with the case row.
+    Writes nothing itself: hand the events to :func:`write_events` after the case row is flushed.
     """
     payload_text = canonical_json(payload or {})
     event = NewEvent(
@@ -111,13 +107,42 @@ def append_event(
     event.hash = hashlib.sha256(
         (case.last_event_hash + _body_text(case.reference, event, payload_text)).encode()
     ).hexdigest()
-    set_committed(case, {"event_count": event.seq, "last_event_hash": event.hash})
-    insert_rows(session, CaseEvent, [{name: getattr(event, name) for name in _EVENT_COLUMNS}])
-    if case_values is None:
-        session.info.setdefault(UNSAVED_HEADS, {})[case.id] = case  # the caller writes the case row
-    else:
-        update_case(session, case, case_values)
-    session.info.setdefault(_NEW_EVENTS, []).append(event)
+    case.event_count, case.last_event_hash = event.seq, event.hash
+    return event
+
+
+_EVENT_TABLE = cast(Table, CaseEvent.__table__)
+
+
+def write_events(session: Session, events: list[NewEvent]) -> None:
+    """INSERT the events' rows, one statement for all (their cases' rows must be flushed)."""
+    if events:
+        session.execute(insert(_EVENT_TABLE), [event.row() for event in events])
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    role: str | None = None,
+    task_id: str | None = None,
+    task_spec: str | None = None,
+    payload: dict[str, Any] | None = None,
+    case_values: dict[str, Any] | None = None,
+) -> NewEvent:
+    """Append one event to the case's chain and write it with the case's new head.
+
+    ``case_values``: other columns of the case to set in the same write. Flushes.
+    """
+    event = chain_event(case, kind, actor, now, role=role, task_id=task_id, task_spec=task_spec, payload=payload)
+    for name, value in (case_values or {}).items():
+        setattr(case, name, value)
+    session.flush()  # the case row with its new head, under its optimistic lock (a new case: its id)
+    event.case_id = case.id
+    write_events(session, [event])
     return event
 
 
@@ -131,32 +156,6 @@ def _body_text(case_reference: str, event: NewEvent, payload_text: str) -> str:
 
 
 _EVENT_COLUMNS = ("case_id", "seq", "kind", "actor", "role", "at", "task_id", "task_spec", "payload", "hash")
-
-
-_NEW_EVENTS = "sibalang.new_events"
-
-
-def take_new_events(session: Session, case: Case) -> list[NewEvent]:
-    """The events appended to ``case`` in this unit of work not taken yet (for notifications)."""
-    pending = session.info.get(_NEW_EVENTS) or []
-    mine = [e for e in pending if e.case_id == case.id]
-    session.info[_NEW_EVENTS] = [e for e in pending if e.case_id != case.id]
-    return mine
-
-
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_new_events(session: Session, *_: Any) -> None:
-    session.info.pop(_NEW_EVENTS, None)
-    session.info.pop(UNSAVED_HEADS, None)
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _check_chain_heads(session: Session) -> None:
-    """A programming error, not a user's: an event appended without writing its case's head."""
-    unsaved = session.info.get(UNSAVED_HEADS)
-    if unsaved:
-        raise RuntimeError(f"event chain head of case(s) {sorted(unsaved)} not written before commit")
 
 
 def case_events(session: Session, case: Case) -> list[CaseEvent]:

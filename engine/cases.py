@@ -8,10 +8,11 @@ events. Functions flush but never commit: the caller commits once, or rolls back
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -26,20 +27,20 @@ from SpiffWorkflow.exceptions import WorkflowException
 # Spiff's own message class: event definitions compare by class, and the parser builds these.
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .audit import GENESIS_HASH, Actor, append_event
+from .audit import GENESIS_HASH, Actor, NewEvent, append_event, chain_event, write_events
 from .clock import aware, frozen_at
 from .definitions import LoadedDefinition, definition_by_id, definition_in_session, latest_version, load_definition
 from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, Person, ProcessDefinition
-from .rows import Prepared, attach, attribute_keys, insert_returning, insert_rows, unscoped, update_case, update_tasks
+from .notifications import on_case_saved
 from .sandbox import add_working_days, create_script_engine
 from .serialization import SERIALIZER_VERSION, dump_instance, load_instance
 
@@ -72,21 +73,11 @@ def check_tracking_code(case: Case, code: str | None) -> bool:
 
 def next_counter(session: Session, name: str) -> int:
     """Increment a named gap-free counter: one upsert, which holds the row's lock until commit."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = _COUNTER_UPSERT.get(dialect)
-    if stmt is None:
-        table = cast(Table, Counter.__table__)
-        base = insert(table).values(name=bindparam("name"), value=1)
-        stmt = _COUNTER_UPSERT[dialect] = Prepared(
-            base.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1}).returning(
-                table.c.value
-            )
-        )
-    return int(stmt.all(session, {"name": name})[0][0])
-
-
-_COUNTER_UPSERT: dict[str, Prepared] = {}
+    table = cast(Table, Counter.__table__)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+    return int(session.execute(stmt.returning(table.c.value)).scalar_one())
 
 
 def _new_reference(session: Session, key: str, now: datetime) -> str:
@@ -141,7 +132,14 @@ def restore_workflow(
             workflow = _recent.pop(_state_key(loaded, case.state), None)
         if workflow is not None:
             return loaded, workflow
-    workflow = load_instance(case.state, loaded.spec, loaded.subprocess_specs, SCRIPT_ENGINE)
+    workflow = load_instance(
+        case.state,
+        case.serializer_version,
+        loaded.spec,
+        loaded.subprocess_specs,
+        SCRIPT_ENGINE,
+        stored_spec=lambda: json.loads(case.definition.spec_json),
+    )
     return loaded, workflow
 
 
@@ -174,13 +172,13 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
 def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     moments = []
     for task in waiting_timers(workflow):
-        value = task._get_internal_data("event_value")
+        value = task.internal_data.get("event_value")
         if isinstance(value, str):
             moments.append(TimerEventDefinition.get_datetime(value))
     return min(moments) if moments else None
 
 
-def _reached_end(workflow: BpmnWorkflow) -> Any | None:
+def reached_end(workflow: BpmnWorkflow) -> Any | None:
     ends = [
         t
         for t in workflow.tasks.values()
@@ -189,20 +187,53 @@ def _reached_end(workflow: BpmnWorkflow) -> Any | None:
     return max(ends, key=lambda t: t.last_state_change) if ends else None
 
 
-def _sync_tasks(
-    session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, now: datetime
-) -> dict[str, Any]:
-    """Make ``human_task`` match the workflow's ready user tasks; return the case's new columns."""
+@dataclass
+class CaseChange:
+    """One change of a case in this unit of work: what :func:`save_workflow` writes besides the
+    case row — its new events (one INSERT) and the task rows it changed (one upsert with the
+    tasks that became ready)."""
+
+    case: Case
+    open_before: set[str]  # the ready user tasks (= open ``human_task`` rows) before the change
+    events: list[NewEvent] = field(default_factory=list)
+    task_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, kind: str, actor: Actor, now: datetime, **fields: Any) -> NewEvent:
+        """Chain event ``kind`` to the case (written by :func:`save_workflow`)."""
+        event = chain_event(self.case, kind, actor, now, **fields)
+        self.events.append(event)
+        return event
+
+
+def begin_change(case: Case, workflow: BpmnWorkflow | None) -> CaseChange:
+    """Start recording a change of ``case`` whose workflow (None: a new case) is about to advance."""
+    return CaseChange(case, {str(t.id) for t in ready_user_tasks(workflow)} if workflow is not None else set())
+
+
+_TASK_TABLE = cast(Table, HumanTask.__table__)
+_TASK_ATTRIBUTES = [(attr.key, attr.columns[0].name) for attr in inspect(HumanTask).column_attrs]
+_TASK_CHANGES = ("state", "claimed_by", "completed_at", "completed_by")
+
+
+def task_row(row: HumanTask, **changes: Any) -> dict[str, Any]:
+    """The columns of a task row with ``changes`` applied (for :attr:`CaseChange.task_rows`)."""
+    return {column: getattr(row, key) for key, column in _TASK_ATTRIBUTES} | changes
+
+
+def _new_task_rows(
+    case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, change: CaseChange, now: datetime
+) -> tuple[list[dict[str, Any]], list[str], dict[str, Any]]:
+    """The ``human_task`` rows of tasks that became ready, the ids of open ones the workflow
+    dropped, and the case's new columns (its current step, its bidang)."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-    open_ids = [task_id for task_id, _, _ in open_tasks(session, case.id)]
-    update_tasks(session, [i for i in open_ids if i not in ready], {"state": "cancelled", "completed_at": now})
-    known = set(open_ids)
+    changed = {r["id"] for r in change.task_rows}
+    dropped = sorted(change.open_before - changed - set(ready))
     values: dict[str, Any] = {}
-    titles, new_rows = [], []
+    titles, rows = [], []
     for task_id, task in ready.items():
         meta = loaded.tasks.get(task.task_spec.name)
         titles.append(meta.title if meta else task.task_spec.name)
-        if task_id in known:
+        if task_id in change.open_before:
             continue
         role = (meta.role if meta else None) or task.task_spec.lane or "operator"
         bidang = task.data.get("bidang") if role == "kabid" else None
@@ -211,7 +242,7 @@ def _sync_tasks(
             due = aware(datetime.fromisoformat(task.data[meta.due_variable]))
         elif meta and meta.sla_days:
             due = datetime.fromisoformat(add_working_days(meta.sla_days, aware(now)))
-        new_rows.append(
+        rows.append(
             {
                 "id": task_id,
                 "case_id": case.id,
@@ -219,45 +250,58 @@ def _sync_tasks(
                 "role": role,
                 "bidang": bidang,
                 "state": "ready",
+                "claimed_by": None,
                 "created_at": now,
                 "due_at": due,
+                "completed_at": None,
+                "completed_by": None,
             }
         )
         if bidang:
             values["bidang"] = bidang
-    insert_rows(session, HumanTask, new_rows)
     values["current_step"] = ", ".join(titles)[:200] or None
-    return values
+    return rows, dropped, values
 
 
-_OPEN_TASKS = Prepared(
-    select(HumanTask.id, HumanTask.role, HumanTask.spec_name)
-    .where(HumanTask.case_id == bindparam("case_id"), HumanTask.completed_at.is_(None))
-    .order_by(HumanTask.created_at)
-)
+def _write_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT new task rows and UPDATE changed ones: one upsert (the rows are whole)."""
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(_TASK_TABLE)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_TASK_TABLE.c.id], set_={name: stmt.excluded[name] for name in _TASK_CHANGES}
+    )
+    session.execute(stmt, rows)
 
 
 def open_tasks(session: Session, case_id: int) -> list[tuple[str, str, str]]:
     """The case's open (ready or claimed) user tasks: (id, role, spec name), oldest first."""
-    return cast(list[tuple[str, str, str]], _OPEN_TASKS.all(session, {"case_id": case_id}))
+    stmt = (
+        select(HumanTask.id, HumanTask.role, HumanTask.spec_name)
+        .where(HumanTask.case_id == case_id, HumanTask.completed_at.is_(None))
+        .order_by(HumanTask.created_at)
+    )
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
 
 
 def save_workflow(
-    session: Session, case: Case, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
+    session: Session, change: CaseChange, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
 ) -> None:
-    """Persist a changed workflow: sync tasks, store pruned state, close the case if it ended.
+    """Persist a changed workflow with its events: the case row (under its optimistic lock,
+    the ORM's ``version_id_col``), the events, the task rows, the notifications. Flushes.
 
-    Writes through :mod:`engine.rows`: the case row once, under its optimistic lock.
+    Raises StaleDataError when another transaction changed the case since it was read.
     """
-    values = _sync_tasks(session, case, loaded, workflow, now)
+    case = change.case
+    new_rows, dropped, values = _new_task_rows(case, loaded, workflow, change, now)
     prune_history(workflow)
     state = dump_instance(workflow)
-    _remember(loaded, state, workflow)
     values.update(
         state=state, serializer_version=SERIALIZER_VERSION, next_timer_at=next_timer_at(workflow), updated_at=now
     )
     if workflow.completed and case.status == "active":
-        end = _reached_end(workflow)
+        end = reached_end(workflow)
         end_id = end.task_spec.bpmn_id if end else None
         outcome, reason = loaded.outcomes.get(end_id or "", ("completed", ""))
         detail = workflow.data.get("alasan") or (end.data.get("alasan") if end else None)
@@ -268,19 +312,28 @@ def save_workflow(
             closed_at=now,
             next_timer_at=None,
         )
-        append_event(
-            session,
-            case,
+        change.event(
             "case_closed",
             actor,
             now,
             role=actor.primary_role,
             payload={"status": values["status"], "end_event": end_id, "reason": values["outcome_reason"]},
         )
-    update_case(session, case, values)
-    from .notifications import on_case_saved  # late import: notifications reads intake, which imports us
-
-    on_case_saved(session, case, now)
+    for name, value in values.items():
+        setattr(case, name, value)
+    session.flush()  # the case row: INSERT for a new case, else UPDATE … WHERE lock_version = …
+    for row in new_rows:
+        row["case_id"] = case.id
+    for event in change.events:
+        event.case_id = case.id
+    write_events(session, change.events)
+    _write_tasks(session, change.task_rows + new_rows)
+    if dropped:
+        session.execute(
+            update(_TASK_TABLE).where(_TASK_TABLE.c.id.in_(dropped)).values(state="cancelled", completed_at=now)
+        )
+    _remember(loaded, state, workflow)
+    on_case_saved(session, case, change.events, now)
 
 
 def seed_start_data(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
@@ -301,52 +354,39 @@ def start_case(
     now: datetime,
 ) -> tuple[Case, str]:
     """Start a case on the latest version of procedure ``key``; return it and its tracking code."""
-    session = unscoped(session)
     definition_id, sha256 = latest_version(session, key)
     loaded = definition_by_id(session, definition_id, sha256)
     reference = _new_reference(session, key, now)
     tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    # every column, so the case object has nothing left to load from the row just inserted
-    values = {
-        "reference": reference,
-        "tracking_code_hash": hash_tracking_code(reference, tracking_code),
-        "definition_id": definition_id,
-        "kind": key,
-        "status": "active",
-        "outcome": None,
-        "outcome_reason": None,
-        "service": summary.service,
-        "ppks_category": summary.ppks_category,
-        "applicant_name": summary.applicant_name,
-        "village_code": summary.village_code,
-        "kecamatan_code": summary.village_code[:8] if summary.village_code else None,
-        "bidang": None,
-        "current_step": None,
-        "person_id": summary.person_id,
-        "state": b"",
-        "serializer_version": SERIALIZER_VERSION,
-        "next_timer_at": None,
-        "event_count": 0,
-        "last_event_hash": GENESIS_HASH,
-        "created_at": now,
-        "updated_at": now,
-        "closed_at": None,
-        "lock_version": 1,  # what the ORM's version counter starts at
-    }
-    case = cast(Case, insert_returning(session, Case, values))
+    case = Case(
+        reference=reference,
+        tracking_code_hash=hash_tracking_code(reference, tracking_code),
+        definition_id=definition_id,
+        kind=key,
+        status="active",
+        outcome=None,
+        outcome_reason=None,
+        closed_at=None,
+        service=summary.service,
+        ppks_category=summary.ppks_category,
+        applicant_name=summary.applicant_name,
+        village_code=summary.village_code,
+        kecamatan_code=summary.village_code[:8] if summary.village_code else None,
+        person_id=summary.person_id,
+        event_count=0,
+        last_event_hash=GENESIS_HASH,
+        created_at=now,
+    )
+    # the applicant (just stored by intake) from the session: the notifications read the phone
+    case.person = session.get(Person, summary.person_id) if summary.person_id is not None else None
+    session.add(case)
+    change = begin_change(case, None)
     with frozen_at(now):
         seed_start_data(workflow, data)
         workflow.do_engine_steps()
-    append_event(
-        session,
-        case,
-        "case_started",
-        actor,
-        now,
-        payload={"definition": key, "version": loaded.version, "data": data},
-    )
-    save_workflow(session, case, loaded, workflow, actor, now)
+    change.event("case_started", actor, now, payload={"definition": key, "version": loaded.version, "data": data})
+    save_workflow(session, change, loaded, workflow, actor, now)
     return case, tracking_code
 
 
@@ -364,63 +404,38 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
     return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
 
 
-_TASK_COLUMNS = list(cast(Table, HumanTask.__table__).c)
-_CASE_COLUMNS = list(cast(Table, Case.__table__).c)
-_TASK_KEYS = attribute_keys(HumanTask)
-_CASE_KEYS = attribute_keys(Case)
-_LOCK_TASK = Prepared(
-    select(*_TASK_COLUMNS, *_CASE_COLUMNS, ProcessDefinition.sha256, Person.nik, Person.phone)
-    .join(Case.__table__, HumanTask.case_id == Case.id)
-    .join(ProcessDefinition.__table__, Case.definition_id == ProcessDefinition.id)
-    .outerjoin(Person.__table__, Case.person_id == Person.id)
-    .where(HumanTask.id == bindparam("task_id"))
-    # the task's and its case's rows only: every case shares its procedure version's row
-    .with_for_update(of=[HumanTask.__table__, Case.__table__])
-)
-
-
 def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case, str]:
-    """Read a task and lock its case row in one statement (PostgreSQL re-reads both on wait).
-
-    Also returns the digest of the case's procedure version, which finds it in the cache, and
-    loads the applicant's NIK and phone (the answer and the notifications need them).
-    """
-    found = _LOCK_TASK.all(session, {"task_id": _checked_id(task_id)})
-    if not found:
+    """Read a task with its case and applicant, locking the task's and the case's rows in one
+    statement (PostgreSQL re-reads both on wait), and the digest of the case's procedure version
+    (which finds it in the cache). Raises NotFound, Forbidden, TaskNotActive."""
+    stmt = (
+        select(HumanTask, ProcessDefinition.sha256)
+        .join(HumanTask.case)
+        .join(Case.definition)
+        .outerjoin(Case.person)
+        .options(contains_eager(HumanTask.case).contains_eager(Case.person))
+        .where(HumanTask.id == _checked_id(task_id))
+        # the task's and its case's rows only: every case shares its procedure version's row
+        .with_for_update(of=[HumanTask, Case])
+        .execution_options(populate_existing=True)
+    )
+    found = session.execute(stmt).first()
+    if found is None:
         raise NotFound("Tugas tidak ditemukan")
-    values, split, end = found[0], len(_TASK_KEYS), len(_TASK_KEYS) + len(_CASE_KEYS)
-    row = attach(session, HumanTask, dict(zip(_TASK_KEYS, values[:split], strict=True)))
-    case = attach(session, Case, dict(zip(_CASE_KEYS, values[split:end], strict=True)))
-    sha256, nik, phone = values[end:]
-    set_committed_value(row, "case", case)  # the row holds its case: no lazy load, no early collection
-    person = None
-    if case.person_id is not None:
-        person = attach(session, Person, {"id": case.person_id, "nik": nik, "phone": phone}, refresh=False)
-    set_committed_value(case, "person", person)
+    row, sha256 = found
     if not may_work_on(row, actor):
         raise Forbidden("Tugas ini bukan untuk peran atau bidang Anda")
     if row.state not in OPEN_STATES:
         raise TaskNotActive("Tugas ini sudah diselesaikan atau tidak lagi aktif")
-    return row, case, sha256
+    return row, row.case, sha256
 
 
 def _record_task_change(
-    session: Session,
-    row: HumanTask,
-    case: Case,
-    kind: str,
-    actor: Actor,
-    now: datetime,
-    values: dict[str, Any],
-    *,
-    payload: dict[str, Any] | None = None,
-    write_case: bool = True,
+    session: Session, row: HumanTask, case: Case, kind: str, actor: Actor, now: datetime, values: dict[str, Any]
 ) -> None:
-    """Set ``values`` on the task row and record event ``kind`` for it in the case's chain.
-
-    ``write_case=False`` when the caller writes the case row next (``save_workflow``).
-    """
-    update_tasks(session, [row.id], values)
+    """Set ``values`` on the task row and record event ``kind`` for it in the case's chain."""
+    for name, value in values.items():
+        setattr(row, name, value)
     append_event(
         session,
         case,
@@ -430,14 +445,12 @@ def _record_task_change(
         role=row.role,
         task_id=row.id,
         task_spec=row.spec_name,
-        payload=payload,
-        case_values={"updated_at": now} if write_case else None,
+        case_values={"updated_at": now},
     )
 
 
 def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Claim a task for ``actor``. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed."""
-    session = unscoped(session)
     row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state == "claimed":
         if row.claimed_by == actor.username:
@@ -451,7 +464,6 @@ def claim_task(session: Session, task_id: str, actor: Actor, now: datetime) -> H
 
 def release_task(session: Session, task_id: str, actor: Actor, now: datetime) -> HumanTask:
     """Give a claimed task back to its queue. Raises like :func:`claim_task`."""
-    session = unscoped(session)
     row, case, _ = _locked_open_task(session, task_id, actor)
     if row.state != "claimed":
         return row
@@ -466,7 +478,6 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
 
     Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed, InvalidSubmission.
     """
-    session = unscoped(session)
     row, case, sha256 = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
         raise TaskAlreadyClaimed(f"Tugas sedang dikerjakan oleh {row.claimed_by}")
@@ -476,27 +487,30 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
     task = workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotActive("Tugas ini tidak lagi aktif")
+    change = begin_change(case, workflow)
     with frozen_at(now):
         task.set_data(**submission)
         task.run()
         workflow.do_engine_steps()
-    _record_task_change(
-        session,
-        row,
-        case,
+    done = {
+        "state": "completed",
+        "claimed_by": row.claimed_by or actor.username,
+        "completed_at": now,
+        "completed_by": actor.username,
+    }
+    change.task_rows.append(task_row(row, **done))
+    change.event(
         "task_completed",
         actor,
         now,
-        {
-            "state": "completed",
-            "claimed_by": row.claimed_by or actor.username,
-            "completed_at": now,
-            "completed_by": actor.username,
-        },
+        role=row.role,
+        task_id=row.id,
+        task_spec=row.spec_name,
         payload={"data": submission},
-        write_case=False,
     )
-    save_workflow(session, case, loaded, workflow, actor, now)
+    save_workflow(session, change, loaded, workflow, actor, now)
+    for name, value in done.items():  # written by the task upsert: the object shows it, unchanged
+        set_committed_value(row, name, value)
     return row
 
 
@@ -504,17 +518,17 @@ def deliver_message(
     session: Session, case: Case, name: str, payload: dict[str, Any], actor: Actor, now: datetime
 ) -> Case:
     """Deliver message ``name`` (e.g. the applicant's resubmission). Raises NotWaiting."""
-    session = unscoped(session)
     case = lock_case(session, case.id)
     if case.status != "active":
         raise NotWaiting("Kasus ini sudah ditutup")
     loaded, workflow = restore_workflow(case, for_update=True)
+    change = begin_change(case, workflow)
     with frozen_at(now):
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
         except WorkflowException:
             raise NotWaiting("Kasus ini tidak sedang menunggu pengajuan ulang") from None
         workflow.do_engine_steps()
-    append_event(session, case, "message_received", actor, now, payload={"message": name, "data": payload})
-    save_workflow(session, case, loaded, workflow, actor, now)
+    change.event("message_received", actor, now, payload={"message": name, "data": payload})
+    save_workflow(session, change, loaded, workflow, actor, now)
     return case

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
@@ -27,7 +27,6 @@ from .diagram_checks import NOT_WORKING_ROLES, Rules, human_task_specs
 from .errors import Conflict, DeploymentInvalid, NotFound
 from .forms import apply_ui_schema
 from .models import ProcessDefinition
-from .rows import Prepared
 from .serialization import SERIALIZER
 
 
@@ -111,18 +110,16 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
 
 def latest_version(session: Session, key: str) -> tuple[int, str]:
     """Id and digest of the newest version of procedure ``key`` (enough to find it cached)."""
-    found = _LATEST_VERSION.all(session, {"key": key})
-    if not found:
+    stmt = (
+        select(ProcessDefinition.id, ProcessDefinition.sha256)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    )
+    found = session.execute(stmt).first()
+    if found is None:
         raise NotFound(f"Prosedur '{key}' belum dipasang")
-    return found[0][0], found[0][1]
-
-
-_LATEST_VERSION = Prepared(
-    select(ProcessDefinition.id, ProcessDefinition.sha256)
-    .where(ProcessDefinition.key == bindparam("key"))
-    .order_by(ProcessDefinition.version.desc())
-    .limit(1)
-)
+    return found[0], found[1]
 
 
 class DeploymentNeedsConfirmation(Conflict):
@@ -413,17 +410,13 @@ def definition_by_id(session: Session, definition_id: int, sha256: str) -> Loade
     return load_definition(definition)
 
 
-_DIGEST = Prepared(select(ProcessDefinition.sha256).where(ProcessDefinition.id == bindparam("id")))
-
-
 def definition_in_session(session: Session, definition_id: int, sha256: str | None = None) -> LoadedDefinition:
     """A procedure version by id, looked up once per session; no query when ``sha256`` is given."""
     known = session.info.setdefault("sibalang.definitions", {})
     loaded = known.get(definition_id)
     if loaded is None:
         if sha256 is None:
-            found = _DIGEST.all(session, {"id": definition_id})
-            sha256 = found[0][0] if found else None
+            sha256 = session.scalar(select(ProcessDefinition.sha256).where(ProcessDefinition.id == definition_id))
         if sha256 is None:
             raise NotFound("Versi prosedur tidak ditemukan")
         loaded = known[definition_id] = definition_by_id(session, definition_id, sha256)

@@ -59,8 +59,8 @@ def prune_history(workflow: BpmnWorkflow) -> int:
         return 0
     for task in doomed:
         workflow.tasks.pop(task.id, None)
-    anchor._parent = root.id
-    root._children = [anchor.id]
+    anchor.parent = root
+    root.children = [anchor]
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     return len(doomed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, object_session
@@ -14,7 +14,6 @@ from .audit import Actor
 from .clock import aware
 from .definitions import definition_in_session
 from .models import AccessLog, Case, CaseEvent, HumanTask, Person, ProcessDefinition, UTCDateTime
-from .rows import Prepared
 from .text import N_
 from .validation import mask_nik
 
@@ -145,45 +144,26 @@ class _ItemRow(NamedTuple):
 
 
 assert list(_ItemRow._fields[:-1]) == [c.key for c in _ITEM_COLUMNS]
-_lists: dict[tuple[Any, ...], Prepared] = {}
-_LISTS_MAX = 512
 
 
-def _list_statement(actor: Actor, flt: TaskFilter) -> Prepared:
-    """The page query for requests of this shape, prepared once."""
-    shape = (
-        tuple(actor.roles),
-        flt.queue,
-        bool(flt.service),
-        bool(flt.kecamatan),
-        bool(flt.step),
-        bool(flt.overdue),
-        bool(flt.search),
-        flt.sort,
-        flt.descending,
+def _list_statement(actor: Actor, flt: TaskFilter) -> Any:
+    """The page query (values bound at execution: SQLAlchemy caches its compilation per shape)."""
+    column = SORTS.get(flt.sort, HumanTask.created_at)
+    order = column.desc() if flt.descending else column.asc()
+    query = task_query(actor, flt, *_ITEM_COLUMNS, func.count().over().label("total"))
+    return (
+        query.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
+        .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
     )
-    stmt = _lists.get(shape)
-    if stmt is None:
-        column = SORTS.get(flt.sort, HumanTask.created_at)
-        order = column.desc() if flt.descending else column.asc()
-        query = task_query(actor, flt, *_ITEM_COLUMNS, func.count().over().label("total"))
-        stmt = Prepared(
-            query.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
-            .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)
-            .limit(bindparam("limit", type_=Integer()))
-            .offset(bindparam("offset", type_=Integer()))
-        )
-        if len(_lists) >= _LISTS_MAX:
-            _lists.clear()
-        _lists[shape] = stmt
-    return stmt
 
 
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, now: datetime) -> tuple[list[dict[str, Any]], int]:
     """One page of task items (see :func:`task_item`) and the total, in one query (a window count)."""
     params = task_params(actor, flt, now)
     params.update(limit=flt.per_page, offset=(flt.page - 1) * flt.per_page)
-    result = [_ItemRow(*values) for values in _list_statement(actor, flt).all(session, params)]
+    result = [_ItemRow(*values) for values in session.execute(_list_statement(actor, flt), params)]
     if result:
         items = []
         for r in result:
@@ -252,9 +232,18 @@ def start_data(session: Session, case: Case) -> dict[str, Any]:
     return dict((payload or {}).get("data") or {})
 
 
+def task_title(row: HumanTask) -> str:
+    """The task's name in its procedure version (the diagram holds it, not the row)."""
+    session = object_session(row)
+    if session is None:
+        return row.spec_name
+    meta = definition_in_session(session, row.case.definition_id).tasks.get(row.spec_name)
+    return meta.title if meta else row.spec_name
+
+
 def task_item(row: HumanTask, now: datetime) -> dict[str, Any]:
     """A task as lists and answers show it."""
-    return _item(row, row.case, row.title, _nik(row, row.case), now)
+    return _item(row, row.case, task_title(row), _nik(row, row.case), now)
 
 
 def _item(task: Any, case: Any, title: str, nik: str | None, now: datetime) -> dict[str, Any]:
@@ -280,17 +269,9 @@ def _item(task: Any, case: Any, title: str, nik: str | None, now: datetime) -> d
     }
 
 
-_NIK = Prepared(select(Person.nik).where(Person.id == bindparam("person_id")))
-
-
 def _nik(row: HumanTask, case: Case) -> str | None:
-    if case.person_id is None:
-        return None
-    if "person" in case.__dict__:  # already loaded
-        return case.person.nik if case.person else None
-    session = object_session(row)
-    found = _NIK.all(session, {"person_id": case.person_id}) if session else []
-    return cast(str, found[0][0]) if found else None
+    # the applicant usually comes with the task (engine.cases reads them together)
+    return case.person.nik if case.person is not None else None
 
 
 STATUS_TEXT = {

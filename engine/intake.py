@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
@@ -13,8 +13,13 @@ from . import validation
 from .audit import Actor
 from .cases import CaseSummary, start_case
 from .clock import aware
+from .document_kinds import (  # noqa: F401  (re-exported: intake.DOCUMENT_KINDS & co)
+    APPLICANT_DOCUMENT_KINDS,
+    DOCUMENT_KIND_OWNERS,
+    DOCUMENT_KINDS,
+    STAFF_ONLY_DOCUMENT_KINDS,
+)
 from .models import Case, Person
-from .rows import insert_returning, unscoped
 from .text import N_
 
 SERVICES = {
@@ -178,7 +183,10 @@ def _person(session: Session, applicant: dict[str, Any]) -> Person:
         "address": applicant["address"].strip(),
         "village_code": applicant["village_code"],
     }
-    return cast(Person, insert_returning(session, Person, values))
+    person = Person(**values)
+    session.add(person)
+    session.flush()  # its id goes on the case
+    return person
 
 
 def submit_application(
@@ -193,7 +201,6 @@ def submit_application(
 
     Returns the case, the applicant's tracking code and warnings for the operator.
     """
-    session = unscoped(session)
     applicant = data["applicant"]
     warnings = validation.nik_warnings(
         applicant["nik"], applicant["birth_date"], applicant["gender"], aware(now).date()
@@ -260,26 +267,6 @@ def submit_complaint(
         now,
     )
 
-
-# Documents: the operator's `dokumen_kurang` enum (bpmn/forms/verifikasi.json) plus the
-# supervisor's home-visit photo. Labels are what the applicant reads.
-DOCUMENT_KINDS = {
-    "ktp": N_("KTP"),
-    "kk": N_("Kartu Keluarga (KK)"),
-    "foto": N_("Foto pemohon / kondisi"),
-    "surat_keterangan_desa": N_("Surat keterangan kepala desa/lurah"),
-    "surat_keterangan_dokter": N_("Surat keterangan dokter"),
-    "surat_pengantar_dinsos": N_("Surat pengantar Dinas Sosial daerah asal"),
-    "lainnya": N_("Dokumen lainnya"),
-    "foto_kunjungan": N_("Foto kunjungan rumah"),
-}
-# Who may upload a kind: a kind listed here only by these roles (the home-visit photo, with its
-# GPS position, by the supervisor who made the visit); every other kind by the applicant and any
-# staff role that writes.
-DOCUMENT_KIND_OWNERS: dict[str, frozenset[str]] = {"foto_kunjungan": frozenset({"supervisor"})}
-# Kinds only staff see: never listed or served on the applicant's tracking page or API.
-STAFF_ONLY_DOCUMENT_KINDS = frozenset({"foto_kunjungan"})
-APPLICANT_DOCUMENT_KINDS = {k: v for k, v in DOCUMENT_KINDS.items() if k not in STAFF_ONLY_DOCUMENT_KINDS}
 
 _BASIC_DOCUMENTS = ("ktp", "kk", "foto")
 REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {

@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -275,17 +275,6 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
-
-    @property
-    def title(self) -> str:
-        """The task's name in its procedure version (the diagram holds it, not this row)."""
-        from .definitions import definition_in_session  # late import: definitions imports models
-
-        session = object_session(self)
-        if session is None:
-            return self.spec_name
-        meta = definition_in_session(session, self.case.definition_id).tasks.get(self.spec_name)
-        return meta.title if meta else self.spec_name
 
 
 class CaseEvent(Base):

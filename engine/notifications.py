@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from .audit import NewEvent, take_new_events
+from .audit import NewEvent
 from .clock import aware
+from .document_kinds import DOCUMENT_KINDS
 from .inbox import start_data
-from .models import Case, Notification, Person
-from .rows import Prepared, insert_rows
+from .models import Case, Notification
 
 # Plain Indonesian, short enough for one or two SMS. ``str.format`` fields come from the context;
 # ``{agency}`` is the sender, the agency profile's ``short_name`` (e.g. "Dinsos Balangan").
@@ -69,30 +69,19 @@ def render_message(kind: str, agency: str, **context: Any) -> str:
     return TEMPLATES[kind].format(agency=agency, **context)
 
 
-_PHONE = Prepared(select(Person.phone).where(Person.id == bindparam("person_id")))
-
-
 def _recipient(session: Session, case: Case) -> str | None:
-    if case.person_id is not None:
-        if "person" in case.__dict__:  # loaded with the case (engine.cases reads it with the task)
-            phone = case.person.phone if case.person else None
-        else:
-            found = _PHONE.all(session, {"person_id": case.person_id})
-            phone = found[0][0] if found else None
-        if phone:
-            return cast(str, phone)
+    # the applicant comes with the case (engine.cases reads it with the task; intake stores it)
+    if case.person is not None and case.person.phone:
+        return cast(str, case.person.phone)
     complainant = start_data(session, case).get("complainant") or {}
     phone = complainant.get("phone")
     return phone if isinstance(phone, str) and phone else None
 
 
-def queue_for_case_change(
+def notification_row(
     session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
 ) -> dict[str, Any] | None:
-    """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number.
-
-    The row is written at once; returns its column values.
-    """
+    """The outbox row of message ``kind`` to the case's applicant; ``None`` without a phone number."""
     recipient = _recipient(session, case)
     if recipient is None:
         return None
@@ -104,7 +93,7 @@ def queue_to(
 ) -> dict[str, Any]:
     """Queue message ``kind`` about ``case`` to ``recipient`` (a phone number); returns the row's values."""
     render_message(kind, "", reference=case.reference, **context)  # fails here, not when sending
-    values = {
+    return {
         "case_id": case.id,
         "event_seq": event_seq,
         "kind": kind,
@@ -116,8 +105,25 @@ def queue_to(
         "next_attempt_at": aware(now),
         "created_at": aware(now),
     }
-    insert_rows(session, Notification, [values])
-    return values
+
+
+def queue_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT outbox rows, one statement for all."""
+    if rows:
+        session.execute(insert(cast(Table, Notification.__table__)), rows)
+
+
+def queue_for_case_change(
+    session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
+) -> dict[str, Any] | None:
+    """Queue message ``kind`` to the case's applicant; ``None`` when there is no phone number.
+
+    The row is written at once; returns its column values.
+    """
+    row = notification_row(session, case, kind, now, event_seq=event_seq, **context)
+    if row is not None:
+        queue_notifications(session, [row])
+    return row
 
 
 def message_of(session: Session, row: Notification, agency: str) -> str:
@@ -138,8 +144,6 @@ def _clip(text: Any, limit: int = 300) -> str:
 
 def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, Any]]]:
     """Which messages one audit event calls for, with their template context."""
-    from .intake import DOCUMENT_KINDS  # late import: intake imports cases, which imports us
-
     data = (event.payload or {}).get("data") or {}
     if event.kind == "case_started":
         return [("complaint_received" if case.kind == "aduan" else "received", {})]
@@ -168,18 +172,16 @@ def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, A
     return []
 
 
-def on_case_saved(session: Session, case: Case, now: datetime) -> list[dict[str, Any]]:
-    """Queue the messages the events of this unit of work call for (called by ``cases.save_workflow``).
-
-    Reads the events this unit of work appended (kept in memory by ``append_event``), so it
-    costs no query and each event is considered exactly once.
-    """
+def on_case_saved(session: Session, case: Case, events: list[NewEvent], now: datetime) -> list[dict[str, Any]]:
+    """Queue the messages the case's new ``events`` call for (called by ``cases.save_workflow``
+    in the same unit of work, so a message is queued if and only if the change commits)."""
     queued = []
-    for event in take_new_events(session, case):
+    for event in events:
         for kind, context in _kinds_for_event(case, event):
-            row = queue_for_case_change(session, case, kind, now, event_seq=event.seq, **context)
+            row = notification_row(session, case, kind, now, event_seq=event.seq, **context)
             if row is not None:
                 queued.append(row)
+    queue_notifications(session, queued)
     return queued
 
 

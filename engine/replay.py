@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import case_events, verify_chain
-from .cases import SCRIPT_ENGINE, _reached_end, ready_user_tasks, restore_workflow, seed_start_data
+from .cases import SCRIPT_ENGINE, reached_end, ready_user_tasks, restore_workflow, seed_start_data
 from .clock import frozen_at
 from .definitions import load_definition
 from .history import prune_history
@@ -83,12 +83,12 @@ def replay_case(session: Session, case: Case) -> dict[str, Any]:
         differences.append(f"task table: {open_rows}, workflow state {stored_ready}")
     if workflow.completed != stored.completed:
         differences.append(f"completed: replay {workflow.completed}, stored {stored.completed}")
-    end = _reached_end(workflow)
+    end = reached_end(workflow)
     end_id = end.task_spec.bpmn_id if end else None
     if end_id != case.outcome:
         differences.append(f"end event: replay {end_id}, recorded {case.outcome}")
     replay_data = _comparable(end.data if end else _last_data(workflow))
-    stored_end = _reached_end(stored)
+    stored_end = reached_end(stored)
     stored_data = _comparable(stored_end.data if stored_end else _last_data(stored))
     for key in sorted(set(replay_data) | set(stored_data)):
         if replay_data.get(key) != stored_data.get(key):

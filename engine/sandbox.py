@@ -24,7 +24,7 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from . import sandbox_limits as limits
-from .clock import _ClockedDatetime
+from .clock import ClockedDatetime
 from .errors import ExpressionFailed, UnsafeExpression
 from .sandbox_rules import check_expression, check_template, compile_diagram_code, shorten
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def add_working_days(days: int, start: datetime | None = None) -> str:
     """ISO-8601 moment ``days`` working days (Mon–Fri) after ``start`` (default: now)."""
-    moment = start or _ClockedDatetime.now(UTC)
+    moment = start or ClockedDatetime.now(UTC)
     remaining = int(days)
     if remaining > 3650:
         raise limits.LimitExceeded("add_working_days: paling banyak 3650 hari kerja")

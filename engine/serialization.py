@@ -13,16 +13,15 @@ States written without a dictionary (before there was one) still load.
 
 from __future__ import annotations
 
-import json
 import zlib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from uuid import UUID
 
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
@@ -66,30 +65,21 @@ _FDICT = 0x20  # zlib header flag: a preset dictionary's checksum follows
 
 
 def _leftover(obj: Any) -> Any:
-    """What the serializer's own JSON encoder does with values its converters left (orjson hook)."""
-    typename = SERIALIZER.registry.typenames.get(type(obj))
-    if typename is not None:
-        return SERIALIZER.registry.convert_to_dict[typename](obj)
-    if callable(obj) or isinstance(obj, ModuleType):
-        return None
+    """orjson's hook for what the converters left in task data: the serializer's registry
+    converts its types (datetimes, UUIDs, timedeltas) as its own JSON encoder would."""
     if isinstance(obj, set | frozenset):
         return list(obj)
-    raise TypeError(f"cannot store a {type(obj).__name__} in workflow data")
+    converted = SERIALIZER.registry.convert(obj)
+    if converted is obj:
+        raise TypeError(f"cannot store a {type(obj).__name__} in workflow data")
+    return converted
 
 
 def instance_json(workflow: BpmnWorkflow) -> bytes:
     """A workflow's instance state (no spec) as compact JSON."""
-    registry = SERIALIZER.registry
-    registry._encoder_mode = True  # the serializer's own switch for JSON-safe output
-    try:
-        dct = SERIALIZER.to_dict(workflow)
-    finally:
-        registry._encoder_mode = False
-    try:
-        # datetimes go through the hook, as with the standard encoder, to be restored as datetimes
-        return orjson.dumps(dct, default=_leftover, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    except TypeError:  # e.g. a key that is not a string: the standard encoder copes
-        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":")).encode("utf-8")
+    # datetimes go through the hook, as with the serializer's encoder, to be restored as datetimes
+    options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(SERIALIZER.to_dict(workflow), default=_leftover, option=options)
 
 
 def dump_instance(workflow: BpmnWorkflow) -> bytes:
@@ -113,9 +103,49 @@ def state_dict(state: bytes) -> dict[str, Any]:
     return orjson.loads(_decompress(state))
 
 
-def load_instance(state: bytes, spec: Any, subprocess_specs: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
-    """Restore a workflow from :func:`dump_instance` output against live spec objects."""
+# What each of SpiffWorkflow's serializer migrations (``SERIALIZER.migrate``, one per call) leaves
+# a serialization at: 1.0–1.2 chain up to 1.3, later ones go one step. A SpiffWorkflow release
+# with a new format adds a key to MIGRATIONS; tests/test_serialization.py fails until it is here.
+MIGRATED_TO = {"1.0": "1.3", "1.1": "1.3", "1.2": "1.3", "1.3": "1.4", "1.4": "1.5"}
+
+
+class UnknownStateFormat(ValueError):
+    """A stored state written by a serializer version this SpiffWorkflow cannot read."""
+
+
+def migrate_state(dct: dict[str, Any], version: str, stored_spec: Any) -> dict[str, Any]:
+    """Bring instance state ``dct`` of serializer ``version`` to today's format with SpiffWorkflow's
+    migrations. They work on a whole serialization, so they get the spec the case was stored
+    with (``stored_spec()``: the procedure version's serialized ``{spec, subprocess_specs}``)."""
+    if version == SERIALIZER_VERSION:
+        return dct
+    if version not in MIGRATIONS or version not in MIGRATED_TO:
+        raise UnknownStateFormat(
+            f"stored workflow state has serializer version {version!r}; this build reads {SERIALIZER_VERSION}"
+        )
+    whole = {**dct, **stored_spec()}
+    while version != SERIALIZER_VERSION:
+        whole[SERIALIZER.VERSION_KEY] = version
+        SERIALIZER.migrate(whole)  # pops the version key, applies the step
+        version = MIGRATED_TO[version]
+    whole.pop("spec", None)
+    whole.pop("subprocess_specs", None)
+    return whole
+
+
+def load_instance(
+    state: bytes,
+    version: str,
+    spec: Any,
+    subprocess_specs: dict[str, Any],
+    script_engine: Any,
+    stored_spec: Any = None,
+) -> BpmnWorkflow:
+    """Restore a workflow from :func:`dump_instance` output of serializer ``version`` against live
+    spec objects, migrating an older format first (see :func:`migrate_state`)."""
     dct = orjson.loads(_decompress(state))
+    if version != SERIALIZER_VERSION:
+        dct = migrate_state(dct, version, stored_spec)
     dct["spec"] = spec
     dct["subprocess_specs"] = subprocess_specs
     workflow = SERIALIZER.from_dict(dct)

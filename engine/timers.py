@@ -12,8 +12,8 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import Actor, append_event
-from .cases import lock_case, next_timer_at, restore_workflow, save_workflow, waiting_timers
+from .audit import Actor
+from .cases import begin_change, lock_case, next_timer_at, restore_workflow, save_workflow, waiting_timers
 from .clock import aware, frozen_at
 from .models import Case
 
@@ -37,6 +37,7 @@ def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime)
     if case.status != "active":
         return []
     loaded, workflow = restore_workflow(case, for_update=True)
+    change = begin_change(case, workflow)
     waiting = {t.id: t for t in waiting_timers(workflow)}
     with frozen_at(now):
         workflow.refresh_timers()
@@ -46,6 +47,6 @@ def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime)
         case.next_timer_at = next_timer_at(workflow)
         session.flush()
         return []
-    append_event(session, case, "timer_fired", actor, now, payload={"timers": sorted(fired)})
-    save_workflow(session, case, loaded, workflow, actor, now)
+    change.event("timer_fired", actor, now, payload={"timers": sorted(fired)})
+    save_workflow(session, change, loaded, workflow, actor, now)
     return fired

@@ -41,3 +41,25 @@ def test_nothing_but_config_reads_the_environment() -> None:
             if "os.environ" in path.read_text(encoding="utf-8") or "getenv(" in path.read_text(encoding="utf-8"):
                 offenders.append(str(path))
     assert offenders == []
+
+
+def test_engine_modules_import_each_other_without_cycles() -> None:
+    """Late imports inside functions count too: a cycle hidden in a function is still a cycle."""
+    graph: dict[str, set[str]] = {}
+    for path in (BASE_DIR / "engine").glob("*.py"):
+        imported = graph.setdefault(path.stem, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
+    cycles = []
+
+    def visit(module: str, path: list[str]) -> None:
+        for target in sorted(graph.get(module, ())):
+            if target in path:
+                cycles.append(" → ".join([*path[path.index(target) :], target]))
+            elif target in graph:
+                visit(target, [*path, target])
+
+    for module in sorted(graph):
+        visit(module, [module])
+    assert cycles == []

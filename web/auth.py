@@ -7,20 +7,19 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request
 from flask_login import UserMixin, current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from engine.audit import Actor
 from engine.clock import utcnow
 from engine.errors import EngineError, Forbidden
 from engine.models import ApiToken, User
 from engine.roles import require_writer
-from engine.rows import Prepared, attach, attribute_keys
 
 from .extensions import db, login_manager
 
@@ -95,18 +94,14 @@ def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
     return token, expires
 
 
-_USER_KEYS = attribute_keys(User)
-_TOKEN_USER = Prepared(
-    select(*User.__table__.c)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.expires_at > bindparam("now"), User.active.is_(True))
-)
-
-
 def _user_from_token(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    found = _TOKEN_USER.all(db.session, {"digest": digest, "now": utcnow()})
-    return cast(User, attach(db.session, User, dict(zip(_USER_KEYS, found[0], strict=True)))) if found else None
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.expires_at > utcnow(), User.active.is_(True))
+    )
+    return db.session.scalars(stmt).first()
 
 
 def current_staff() -> User | None:

@@ -11,7 +11,7 @@ from engine.case_search import cases_of_same_person
 from engine.cases import get_case
 from engine.clock import utcnow
 from engine.errors import Forbidden
-from engine.inbox import case_summary, log_access, may_view_case, start_data
+from engine.inbox import case_summary, log_access, may_view_case, start_data, task_title
 from engine.models import Case, HumanTask
 
 from ..auth import current_actor, staff_required
@@ -58,7 +58,7 @@ def case_view(case: Case) -> dict[str, Any]:
             {
                 "id": t.id,
                 "name": t.spec_name,
-                "title": t.title,
+                "title": task_title(t),
                 "role": t.role,
                 "bidang": t.bidang,
                 "state": t.state,

@@ -10,7 +10,7 @@ from engine import cases as case_ops
 from engine.clock import utcnow
 from engine.definitions import load_definition
 from engine.errors import InvalidSubmission
-from engine.inbox import log_access
+from engine.inbox import log_access, task_title
 
 from ..api.tasks import task_detail, visible_task
 from ..auth import current_actor
@@ -66,7 +66,7 @@ def complete(task_id: str) -> Any:
     except InvalidSubmission as invalid:
         db.session.rollback()
         return _render(task_id, typed_back(schema, request.form), dict(invalid.details or {})), 422
-    reference, title = done.case.reference, done.title
+    reference, title = done.case.reference, task_title(done)
     flash(_("Tugas “%(title)s” untuk kasus %(ref)s selesai.", title=title, ref=reference), "success")
     return redirect(url_for("staff.inbox"))
 
