@@ -78,20 +78,10 @@ def _recipient(session: Session, case: Case) -> str | None:
     return phone if isinstance(phone, str) and phone else None
 
 
-def notification_row(
-    session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
-) -> dict[str, Any] | None:
-    """The outbox row of message ``kind`` to the case's applicant; ``None`` without a phone number."""
-    recipient = _recipient(session, case)
-    if recipient is None:
-        return None
-    return queue_to(session, case, kind, recipient, now, event_seq=event_seq, **context)
-
-
-def queue_to(
-    session: Session, case: Case, kind: str, recipient: str, now: datetime, *, event_seq: int | None, **context: Any
+def outbox_row(
+    case: Case, kind: str, recipient: str, now: datetime, *, event_seq: int | None, **context: Any
 ) -> dict[str, Any]:
-    """Queue message ``kind`` about ``case`` to ``recipient`` (a phone number); returns the row's values."""
+    """The outbox row of message ``kind`` about ``case`` to ``recipient`` (writes nothing)."""
     render_message(kind, "", reference=case.reference, **context)  # fails here, not when sending
     return {
         "case_id": case.id,
@@ -113,6 +103,15 @@ def queue_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(cast(Table, Notification.__table__)), rows)
 
 
+def queue_to(
+    session: Session, case: Case, kind: str, recipient: str, now: datetime, *, event_seq: int | None, **context: Any
+) -> dict[str, Any]:
+    """Queue message ``kind`` about ``case`` to ``recipient`` (a phone number); returns the row's values."""
+    row = outbox_row(case, kind, recipient, now, event_seq=event_seq, **context)
+    queue_notifications(session, [row])
+    return row
+
+
 def queue_for_case_change(
     session: Session, case: Case, kind: str, now: datetime, *, event_seq: int | None = None, **context: Any
 ) -> dict[str, Any] | None:
@@ -120,10 +119,10 @@ def queue_for_case_change(
 
     The row is written at once; returns its column values.
     """
-    row = notification_row(session, case, kind, now, event_seq=event_seq, **context)
-    if row is not None:
-        queue_notifications(session, [row])
-    return row
+    recipient = _recipient(session, case)
+    if recipient is None:
+        return None
+    return queue_to(session, case, kind, recipient, now, event_seq=event_seq, **context)
 
 
 def message_of(session: Session, row: Notification, agency: str) -> str:
@@ -178,9 +177,9 @@ def on_case_saved(session: Session, case: Case, events: list[NewEvent], now: dat
     queued = []
     for event in events:
         for kind, context in _kinds_for_event(case, event):
-            row = notification_row(session, case, kind, now, event_seq=event.seq, **context)
-            if row is not None:
-                queued.append(row)
+            recipient = _recipient(session, case)
+            if recipient is not None:
+                queued.append(outbox_row(case, kind, recipient, now, event_seq=event.seq, **context))
     queue_notifications(session, queued)
     return queued
 
