@@ -134,10 +134,10 @@ def restore_workflow(
             return loaded, workflow
     workflow = load_instance(
         case.state,
-        case.serializer_version,
         loaded.spec,
         loaded.subprocess_specs,
         SCRIPT_ENGINE,
+        version=case.serializer_version,
         stored_spec=lambda: json.loads(case.definition.spec_json),
     )
     return loaded, workflow

@@ -135,10 +135,11 @@ def migrate_state(dct: dict[str, Any], version: str, stored_spec: Any) -> dict[s
 
 def load_instance(
     state: bytes,
-    version: str,
     spec: Any,
     subprocess_specs: dict[str, Any],
     script_engine: Any,
+    *,
+    version: str = SERIALIZER_VERSION,
     stored_spec: Any = None,
 ) -> BpmnWorkflow:
     """Restore a workflow from :func:`dump_instance` output of serializer ``version`` against live

@@ -13,7 +13,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.task import TaskState
 
 from engine.cases import SCRIPT_ENGINE
-from engine.serialization import SERIALIZER_VERSION, dump_instance, instance_json, load_instance, state_dict
+from engine.serialization import dump_instance, instance_json, load_instance, state_dict
 
 BPMN = Path(__file__).resolve().parents[1] / "bpmn"
 
@@ -41,7 +41,7 @@ def ready_data(workflow: BpmnWorkflow) -> dict[str, Any]:
 def test_a_state_round_trips_with_the_types_of_its_data(specs: Any) -> None:
     moment = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
     workflow = started(specs, diterima=moment, tenggat=timedelta(days=14), jumlah=3, catatan="Ümlaut ✓")
-    again = load_instance(dump_instance(workflow), SERIALIZER_VERSION, *specs, SCRIPT_ENGINE)
+    again = load_instance(dump_instance(workflow), *specs, SCRIPT_ENGINE)
     data = ready_data(again)
     assert data["diterima"] == moment and isinstance(data["diterima"], datetime)
     assert data["tenggat"] == timedelta(days=14)
@@ -58,11 +58,11 @@ def test_a_state_stored_before_the_dictionary_still_loads(specs: Any) -> None:
     workflow = started(specs, catatan="lama")
     legacy = zlib.compress(instance_json(workflow), 6)
     assert state_dict(legacy) == state_dict(dump_instance(workflow))
-    assert ready_data(load_instance(legacy, SERIALIZER_VERSION, *specs, SCRIPT_ENGINE))["catatan"] == "lama"
+    assert ready_data(load_instance(legacy, *specs, SCRIPT_ENGINE))["catatan"] == "lama"
 
 
 def test_a_state_needing_an_unknown_dictionary_is_refused_with_a_reason(specs: Any) -> None:
     compressor = zlib.compressobj(6, zdict=b'{"another dictionary":true}')
     foreign = compressor.compress(instance_json(started(specs))) + compressor.flush()
     with pytest.raises(ValueError, match="compression dictionary"):
-        load_instance(foreign, SERIALIZER_VERSION, *specs, SCRIPT_ENGINE)
+        load_instance(foreign, *specs, SCRIPT_ENGINE)
