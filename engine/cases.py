@@ -27,7 +27,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 # Spiff's own message class: event definitions compare by class, and the parser builds these.
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import Table, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
@@ -73,11 +73,18 @@ def check_tracking_code(case: Case, code: str | None) -> bool:
 
 def next_counter(session: Session, name: str) -> int:
     """Increment a named gap-free counter: one upsert, which holds the row's lock until commit."""
+    return int(session.execute(_COUNTER_UPSERT[session.get_bind().dialect.name], {"name": name}).scalar_one())
+
+
+def _counter_upsert(dialect: str) -> Any:
     table = cast(Table, Counter.__table__)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(name=name, value=1)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(name=bindparam("name"), value=1)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
-    return int(session.execute(stmt.returning(table.c.value)).scalar_one())
+    return stmt.returning(table.c.value)
+
+
+_COUNTER_UPSERT = {dialect: _counter_upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _new_reference(session: Session, key: str, now: datetime) -> str:
@@ -263,26 +270,34 @@ def _new_task_rows(
     return rows, dropped, values
 
 
-def _write_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT new task rows and UPDATE changed ones: one upsert (the rows are whole)."""
-    if not rows:
-        return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _upsert(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(_TASK_TABLE)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[_TASK_TABLE.c.id], set_={name: stmt.excluded[name] for name in _TASK_CHANGES}
     )
-    session.execute(stmt, rows)
+
+
+# Statements are built once (building one costs more than running it); values are bound per call.
+_TASK_UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _write_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT new task rows and UPDATE changed ones: one upsert (the rows are whole)."""
+    if rows:
+        session.execute(_TASK_UPSERT[session.get_bind().dialect.name], rows)
+
+
+_OPEN_TASKS = (
+    select(HumanTask.id, HumanTask.role, HumanTask.spec_name)
+    .where(HumanTask.case_id == bindparam("case_id"), HumanTask.completed_at.is_(None))
+    .order_by(HumanTask.created_at)
+)
 
 
 def open_tasks(session: Session, case_id: int) -> list[tuple[str, str, str]]:
     """The case's open (ready or claimed) user tasks: (id, role, spec name), oldest first."""
-    stmt = (
-        select(HumanTask.id, HumanTask.role, HumanTask.spec_name)
-        .where(HumanTask.case_id == case_id, HumanTask.completed_at.is_(None))
-        .order_by(HumanTask.created_at)
-    )
-    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+    return [(r[0], r[1], r[2]) for r in session.execute(_OPEN_TASKS, {"case_id": case_id})]
 
 
 def save_workflow(
@@ -404,22 +419,24 @@ def may_work_on(row: HumanTask, actor: Actor) -> bool:
     return not (row.role == "kabid" and row.bidang and actor.bidang != row.bidang)
 
 
+_LOCK_TASK = (
+    select(HumanTask, ProcessDefinition.sha256)
+    .join(HumanTask.case)
+    .join(Case.definition)
+    .outerjoin(Case.person)
+    .options(contains_eager(HumanTask.case).contains_eager(Case.person))
+    .where(HumanTask.id == bindparam("task_id"))
+    # the task's and its case's rows only: every case shares its procedure version's row
+    .with_for_update(of=[HumanTask, Case])
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked_open_task(session: Session, task_id: str, actor: Actor) -> tuple[HumanTask, Case, str]:
     """Read a task with its case and applicant, locking the task's and the case's rows in one
     statement (PostgreSQL re-reads both on wait), and the digest of the case's procedure version
     (which finds it in the cache). Raises NotFound, Forbidden, TaskNotActive."""
-    stmt = (
-        select(HumanTask, ProcessDefinition.sha256)
-        .join(HumanTask.case)
-        .join(Case.definition)
-        .outerjoin(Case.person)
-        .options(contains_eager(HumanTask.case).contains_eager(Case.person))
-        .where(HumanTask.id == _checked_id(task_id))
-        # the task's and its case's rows only: every case shares its procedure version's row
-        .with_for_update(of=[HumanTask, Case])
-        .execution_options(populate_existing=True)
-    )
-    found = session.execute(stmt).first()
+    found = session.execute(_LOCK_TASK, {"task_id": _checked_id(task_id)}).first()
     if found is None:
         raise NotFound("Tugas tidak ditemukan")
     row, sha256 = found
