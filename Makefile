@@ -74,5 +74,9 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python tests/bench/bench_engine.py
 
+## Load test: gunicorn -w 4 on PostgreSQL (LOAD_DATABASE_URL, emptied!), 16 clients for 30 s
+load: install
+	$(BIN)/python tests/bench/load.py
+
 clean:
 	rm -rf $(VENV) instance web/node_modules .pytest_cache .mypy_cache .ruff_cache

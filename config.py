@@ -44,6 +44,14 @@ class Config:
     # --- database ----------------------------------------------------------------------
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sibalang.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Timeouts: a slow, locked or unreachable database gets a JSON 503 within these, never a hung
+    # worker (keep them well under gunicorn's 30 s). The statement timeout is PostgreSQL's; the lock
+    # timeout is PostgreSQL's row-lock wait and SQLite's wait for the write lock (busy timeout).
+    DB_CONNECT_TIMEOUT = _int("DB_CONNECT_TIMEOUT", 5)  # seconds to open a connection (libpq: at least 2)
+    DB_STATEMENT_TIMEOUT_MS = _int("DB_STATEMENT_TIMEOUT_MS", 10_000)
+    DB_LOCK_TIMEOUT_MS = _int("DB_LOCK_TIMEOUT_MS", 5_000)
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)  # connections kept per worker process (PostgreSQL)
+    DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 5)  # seconds to wait for a free one
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     # --- procedures --------------------------------------------------------------------

@@ -33,10 +33,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .audit import GENESIS_HASH, Actor, NewEvent, append_event, chain_event, write_events
+from .audit import GENESIS_HASH, SYSTEM, Actor, NewEvent, append_event, chain_event, write_events
 from .clock import aware, frozen_at
 from .definitions import LoadedDefinition, definition_by_id, definition_in_session, latest_version, load_definition
-from .errors import Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
+from .errors import CaseExpired, Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
 from .models import Case, Counter, HumanTask, Person, ProcessDefinition
@@ -73,7 +73,7 @@ def check_tracking_code(case: Case, code: str | None) -> bool:
 
 def next_counter(session: Session, name: str) -> int:
     """Increment a named gap-free counter: one upsert, which holds the row's lock until commit."""
-    return int(session.execute(_COUNTER_UPSERT[session.get_bind().dialect.name], {"name": name}).scalar_one())
+    return int(session.execute(_COUNTER_UPSERT[session.connection().dialect.name], {"name": name}).scalar_one())
 
 
 def _counter_upsert(dialect: str) -> Any:
@@ -185,6 +185,26 @@ def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     return min(moments) if moments else None
 
 
+def settle_due_timers(change: CaseChange, workflow: BpmnWorkflow, now: datetime) -> list[str]:
+    """Fire the timers due at ``now`` before anything else changes the case, as the timer worker
+    would have (and as replay does: its own ``timer_fired`` event first). Returns their names.
+
+    Without this, a change arriving after a deadline but before the worker ran would take both
+    branches: the late one, and the expiry the next engine step finds due.
+    """
+    due = change.case.next_timer_at
+    if due is None or aware(due) > aware(now):
+        return []
+    waiting = waiting_timers(workflow)
+    with frozen_at(now):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    fired = sorted(t.task_spec.bpmn_id or t.task_spec.name for t in waiting if t.state != TaskState.WAITING)
+    if fired:
+        change.event("timer_fired", SYSTEM, now, payload={"timers": fired})
+    return fired
+
+
 def reached_end(workflow: BpmnWorkflow) -> Any | None:
     ends = [
         t
@@ -285,7 +305,7 @@ _TASK_UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite"
 def _write_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     """INSERT new task rows and UPDATE changed ones: one upsert (the rows are whole)."""
     if rows:
-        session.execute(_TASK_UPSERT[session.get_bind().dialect.name], rows)
+        session.execute(_TASK_UPSERT[session.connection().dialect.name], rows)
 
 
 _OPEN_TASKS = (
@@ -505,6 +525,9 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
     if task is None or task.state != TaskState.READY:
         raise TaskNotActive("Tugas ini tidak lagi aktif")
     change = begin_change(case, workflow)
+    settle_due_timers(change, workflow, now)
+    if task.state != TaskState.READY:
+        raise TaskNotActive("Tugas ini tidak lagi aktif: batas waktunya sudah lewat")
     with frozen_at(now):
         task.set_data(**submission)
         task.run()
@@ -540,6 +563,9 @@ def deliver_message(
         raise NotWaiting("Kasus ini sudah ditutup")
     loaded, workflow = restore_workflow(case, for_update=True)
     change = begin_change(case, workflow)
+    if settle_due_timers(change, workflow, now) and workflow.completed:
+        # the deadline passed first: nothing is written here, the timer worker closes the case
+        raise CaseExpired("Batas waktu sudah lewat; permohonan ini ditutup (kedaluwarsa). Silakan ajukan permohonan baru.")
     with frozen_at(now):
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))

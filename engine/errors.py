@@ -46,6 +46,12 @@ class NotWaiting(Conflict):
     code = "not_waiting"
 
 
+class CaseExpired(NotWaiting):
+    """The case's time ran out before this change (its expiry timer was due): it is closed."""
+
+    code = "case_expired"
+
+
 class InvalidSubmission(EngineError):
     """Submitted data failed validation; ``details`` maps field paths to messages."""
 

@@ -18,13 +18,13 @@ from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from .audit import Actor, append_event
-from .cases import lock_case, restore_workflow, save_workflow
+from .audit import Actor
+from .cases import begin_change, lock_case, restore_workflow, save_workflow
 from .clock import frozen_at
 from .definitions import LoadedDefinition, latest_definition, load_definition
 from .errors import Conflict, NotFound
+from .inbox import task_title
 from .models import Case, HumanTask, ProcessDefinition
 from .serialization import SERIALIZER
 
@@ -86,7 +86,7 @@ def check_case(session: Session, case: Case, target: ProcessDefinition) -> Migra
         return check
     claimed = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "claimed")).all()
     for row in claimed:
-        check.reasons.append(f"tugas «{row.title}» sedang dikerjakan {row.claimed_by}: lepaskan dulu")
+        check.reasons.append(f"tugas «{task_title(row)}» sedang dikerjakan {row.claimed_by}: lepaskan dulu")
     _, workflow = restore_workflow(case)
     check.reasons += _diff(workflow, load_definition(target))[2]
     return check
@@ -143,11 +143,10 @@ def migrate_case(session: Session, reference: str, target: ProcessDefinition, ac
     source = case.definition
     loaded = load_definition(target)
     _, workflow = restore_workflow(case)
+    change = begin_change(case, workflow)
     with frozen_at(now):
         apply_migration(workflow, loaded)
-    append_event(
-        session,
-        case,
+    change.event(
         "case_migrated",
         actor,
         now,
@@ -157,10 +156,9 @@ def migrate_case(session: Session, reference: str, target: ProcessDefinition, ac
             "to_version": target.version,
             "to_definition_id": target.id,
         },
-        case_values={"definition_id": target.id, "updated_at": now},
     )
-    set_committed_value(case, "definition", target)  # the row says so already (written above)
-    save_workflow(session, case, loaded, workflow, actor, now)
+    case.definition = target  # written with the case row by save_workflow
+    save_workflow(session, change, loaded, workflow, actor, now)
     return case
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .cases import begin_change, lock_case, next_timer_at, restore_workflow, save_workflow, waiting_timers
-from .clock import aware, frozen_at
+from .cases import begin_change, lock_case, next_timer_at, restore_workflow, save_workflow, settle_due_timers
+from .clock import aware
 from .models import Case
 
 
@@ -38,15 +37,10 @@ def fire_due_timers(session: Session, case_id: int, actor: Actor, now: datetime)
         return []
     loaded, workflow = restore_workflow(case, for_update=True)
     change = begin_change(case, workflow)
-    waiting = {t.id: t for t in waiting_timers(workflow)}
-    with frozen_at(now):
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-    fired = [t.task_spec.bpmn_id or t.task_spec.name for t in waiting.values() if t.state != TaskState.WAITING]
+    fired = settle_due_timers(change, workflow, now)
     if not fired:
         case.next_timer_at = next_timer_at(workflow)
         session.flush()
         return []
-    change.event("timer_fired", actor, now, payload={"timers": sorted(fired)})
     save_workflow(session, change, loaded, workflow, actor, now)
     return fired

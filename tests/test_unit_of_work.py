@@ -67,7 +67,7 @@ def _kill_on(app: Flask, moment: str) -> Callable[[], None]:
     with app.app_context():
         engine = db.engine
 
-    def kill(connection: Any) -> None:
+    def kill(connection: Any, *_: Any) -> None:
         if not armed[0]:
             return
         armed[0] = False

@@ -25,23 +25,12 @@ def create_app(config: Any = None) -> Flask:
     from .api import bp as api_bp
     from .extensions import db, login_manager, migrate
 
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    # hide_parameters: database errors (and the logs they reach) never carry NIK, names or phones
-    options = {
-        "hide_parameters": True,
-        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-        "json_serializer": compact_json,
-    }
-    if uri.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 15, "check_same_thread": False}
-        if uri not in {"sqlite://", "sqlite:///:memory:"}:
-            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config, compact_json)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     login_manager.init_app(app)
     with app.app_context():
-        _tune_sqlite(db.engine)
+        _tune_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
 
     i18n.init_app(app)
     labels.init_app(app)
@@ -86,7 +75,30 @@ def _use_agency_profile(app: Flask) -> None:
     app.jinja_env.globals["agency"] = profile
 
 
-def _tune_sqlite(engine: Any) -> None:
+def _engine_options(config: Any, json_serializer: Any) -> dict[str, Any]:
+    """SQLAlchemy engine options from the settings: timeouts everywhere, nothing that can hang."""
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    # hide_parameters: database errors (and the logs they reach) never carry NIK, names or phones
+    options: dict[str, Any] = {"hide_parameters": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    options["json_serializer"] = json_serializer
+    if uri.startswith("sqlite"):
+        options["connect_args"] = {"timeout": config["DB_LOCK_TIMEOUT_MS"] / 1000, "check_same_thread": False}
+        if uri not in {"sqlite://", "sqlite:///:memory:"}:
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return options
+    statement, lock = config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"]
+    options.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced, not used
+    options.setdefault("pool_size", config["DB_POOL_SIZE"])
+    options.setdefault("pool_timeout", config["DB_POOL_TIMEOUT"])
+    options["connect_args"] = {
+        "connect_timeout": config["DB_CONNECT_TIMEOUT"],
+        "options": f"-c statement_timeout={int(statement)} -c lock_timeout={int(lock)}",
+        **options.get("connect_args", {}),
+    }
+    return options
+
+
+def _tune_sqlite(engine: Any, busy_timeout_ms: int) -> None:
     """WAL and a busy timeout so readers never block the writer on the embedded database."""
     if engine.dialect.name != "sqlite":
         return
@@ -98,6 +110,6 @@ def _tune_sqlite(engine: Any) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -1,7 +1,20 @@
-"""Benchmark: the happy path of bpmn/rujukan.bpmn, bare SpiffWorkflow vs our engine vs the API.
+"""Benchmark: the happy path of bpmn/rujukan.bpmn on our engine and through the JSON API.
 
-Run with `make bench` (outside the default test run). Prints ratios measured in one run, since
-the machine is shared and noisy; targets: (c) ≤ 3.0, (d) ≤ 1.5, (e) ≤ 6 KB, (f) ≤ 25 ms.
+Run with `make bench` (outside the default test run): a SQLite file, then PostgreSQL when
+``BENCH_DATABASE_URL`` (or ``TEST_DATABASE_URL``) names one. Prints figures and ratios measured
+in one run, since the machine is shared and noisy:
+
+(b) engine ms per case and statements per case (every statement seen by a ``before_cursor_execute``
+    listener; "engine" leaves out the caller's lookup of the open task between steps),
+(f) a whole case through the JSON API (1 application + 8 × (list, complete) = 17 requests) and the
+    HTTP layer's cost per request, (f − b) / 17,
+(d) one completion in a case with 200 earlier events ÷ one in a fresh case,
+(a) bare SpiffWorkflow in memory and (e) stored KB per case, for reference.
+
+``BENCH_BASELINE=/path/to/a/checkout`` also runs that checkout's (b) in a child process
+(``engine_rounds.py``), its rounds alternating with ours, and prints the ratio: e.g.
+``git worktree add /tmp/sibalang-5af35a2 5af35a2`` (the code before issue 9's rewrite).
+Targets: statements ≤ 45, (f) ≤ 25 ms on SQLite, overhead ≤ 0.8 ms, (d) ≤ 1.2, (b) ≤ 1.3 × baseline.
 """
 
 from __future__ import annotations
@@ -27,7 +40,8 @@ from tests.test_rujukan import HAPPY  # noqa: E402
 from web.demo import SAMPLE_DATA  # noqa: E402
 
 START = {"service": "alat_bantu", "ppks_category": "penyandang_disabilitas", "resubmission_timeout": "P14D"}
-TARGETS = {"c": 3.0, "d": 1.5, "e": 6.0, "f": 25.0}
+TARGETS = {"statements": 45, "f": 25.0, "overhead": 0.8, "d": 1.2, "baseline": 1.3}
+API_REQUESTS = 1 + 2 * len(HAPPY_BY_USER)
 
 
 def best_of(runs: int, func: Any) -> float:
@@ -86,9 +100,10 @@ def bare_spiff_case() -> Any:
 
 
 class EngineBench:
-    """Our engine on a fresh SQLite file; :meth:`case` runs the happy path (in its app context)."""
+    """Our engine on a fresh database (a SQLite file under ``tmp``, or ``url``); :meth:`case` runs
+    the happy path (in its app context)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, url: str | None = None) -> None:
         from engine import intake
         from engine.audit import Actor
         from tests.conftest import make_config, seed
@@ -96,9 +111,11 @@ class EngineBench:
         from web.demo import sample_application
         from web.extensions import db
 
-        self.app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'bench.db'}"))
+        self.app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=url or f"sqlite:///{tmp / 'bench.db'}"))
         self.context = self.app.app_context()
         self.context.push()
+        if url:
+            db.drop_all()
         db.create_all()
         seed(self.app)
         self.db = db
@@ -145,29 +162,83 @@ class EngineBench:
         self.context.pop()
 
 
-def main() -> None:
-    cases = int(os.environ.get("BENCH_CASES", "30"))
-    tmp = Path(tempfile.mkdtemp(prefix="sibalang-bench-"))
-    os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(tmp))
+class Baseline:
+    """Another checkout's engine in a child process (see engine_rounds.py)."""
+
+    def __init__(self, root: Path) -> None:
+        import subprocess
+
+        worker = Path(__file__).with_name("engine_rounds.py")
+        self.process = subprocess.Popen(
+            [sys.executable, str(worker), str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == "ready"
+
+    def run(self, cases: int) -> float:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{cases}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def statements_per_case(bench: EngineBench) -> tuple[int, int]:
+    """(engine, all) statements of one happy-path case: all includes the lookups between steps."""
+    from sqlalchemy import event
+
+    from engine.cases import complete_task
+
+    seen = {"engine": 0, "all": 0}
+    lookup = [False]
+
+    def count(*_: Any) -> None:
+        seen["all"] += 1
+        seen["engine"] += not lookup[0]
+
+    event.listen(bench.db.engine, "before_cursor_execute", count)
+    try:
+        case = bench.new_case()
+        for name in HAPPY:
+            lookup[0] = True
+            task_id, role, _ = bench.open_task(case.id)
+            lookup[0] = False
+            complete_task(bench.db.session, task_id, bench.actors[role], SAMPLE_DATA[name], bench.tick())
+            bench.db.session.commit()
+        assert case.status == "completed", name
+    finally:
+        event.remove(bench.db.engine, "before_cursor_execute", count)
+    return seen["engine"], seen["all"]
+
+
+def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseline | None) -> list[tuple]:
+    """Every figure for one database; returns rows (key, label, value, target)."""
     from engine.audit import Actor
     from engine.cases import complete_task, deliver_message
     from web.demo import sample_application
 
-    bench = EngineBench(tmp)
+    bench = EngineBench(tmp, url)
     db, actors, tick, open_task, engine_case = bench.db, bench.actors, bench.tick, bench.open_task, bench.case
     engine_case()
-    bare = bare_spiff_case()
-    bare()
-    size_before = _used_bytes(db)
+    rows: list[tuple] = []
+    engine_statements, all_statements = statements_per_case(bench)
+    size_before = _used_bytes(db) if url is None else 0
     rounds = 5
-    a, b = (
-        t / cases
-        for t in interleaved(
-            rounds, lambda: [bare() for _ in range(cases)], lambda: [engine_case() for _ in range(cases)]
-        )
-    )
-    size_after = _used_bytes(db)
-    stored = (size_after - size_before) / (rounds * cases)
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(rounds):  # taking turns: both meet the same noise from the machine's neighbours
+        t0 = time.perf_counter()
+        for _ in range(cases):
+            engine_case()
+        ours.append(time.perf_counter() - t0)
+        if baseline is not None:
+            theirs.append(baseline.run(cases))
+    b = statistics.median(ours) / cases
+    b_old = statistics.median(theirs) / cases if theirs else None
+    stored = (_used_bytes(db) - size_before) / (rounds * cases) if url is None else None
 
     # (d) one completion in a case with 200 earlier events vs in a fresh case
     incomplete = {**SAMPLE_DATA["verifikasi"], "decision": "tidak_lengkap", "dokumen_kurang": ["kk"]}
@@ -217,20 +288,44 @@ def main() -> None:
             assert answer.status_code == 200, answer.get_json()
 
     api_case()
-    f = best_of(3, lambda: [api_case() for _ in range(max(5, cases // 3))]) / max(5, cases // 3)
+    api_cases = max(5, cases // 3)
+    f = best_of(3, lambda: [api_case() for _ in range(api_cases)]) / api_cases
+    overhead = (f - b) / API_REQUESTS
 
-    rows = [
-        ("a", "bare SpiffWorkflow in memory, ms per case", a * 1000, None),
-        ("b", "our engine + SQLite file, ms per case", b * 1000, None),
-        ("c", "b / a", b / a, TARGETS["c"]),
-        ("d", "completion after 200 events / in a fresh case", d, TARGETS["d"]),
-        ("e", "stored KB per case (SQLite pages used)", stored / 1024, TARGETS["e"]),
-        ("f", "whole case through the JSON API, ms per case", f * 1000, TARGETS["f"]),
-    ]
+    rows.append(("b", f"{label}: our engine, ms per case", b * 1000, None))
+    if b_old is not None:
+        rows.append(("b0", f"{label}: BENCH_BASELINE's engine, ms per case", b_old * 1000, None))
+        rows.append(("b/b0", f"{label}: ours / baseline", b / b_old, TARGETS["baseline"]))
+    rows.append(("s", f"{label}: statements per case, engine", engine_statements, TARGETS["statements"]))
+    rows.append(("s+", f"{label}: statements per case, with the lookups", all_statements, None))
+    rows.append(("f", f"{label}: whole case through the JSON API, ms", f * 1000, TARGETS["f"] if url is None else None))
+    rows.append(("f-b", f"{label}: HTTP layer, ms per request", overhead * 1000, TARGETS["overhead"]))
+    rows.append(("d", f"{label}: completion after 200 events / fresh", d, TARGETS["d"]))
+    if stored is not None:
+        rows.append(("e", f"{label}: stored KB per case (SQLite pages used)", stored / 1024, None))
+    return rows
+
+
+def main() -> None:
+    cases = int(os.environ.get("BENCH_CASES", "20"))
+    tmp = Path(tempfile.mkdtemp(prefix="sibalang-bench-"))
+    os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(tmp))
+    baseline_root = os.environ.get("BENCH_BASELINE")
+    baseline = Baseline(Path(baseline_root)) if baseline_root else None
+    bare = bare_spiff_case()
+    bare()
+    a = best_of(5, lambda: [bare() for _ in range(cases)]) / cases
+    rows: list[tuple] = [("a", "bare SpiffWorkflow in memory, ms per case", a * 1000, None)]
+    rows += measure("SQLite file", tmp / "sqlite", None, cases, baseline)
+    if baseline is not None:
+        baseline.close()
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        rows += measure("PostgreSQL", tmp / "pg", url, cases, None)
     print(f"\nrujukan happy path, {cases} cases per round, medians")
     for key, label, value, target in rows:
         verdict = "" if target is None else ("  ok" if value <= target else f"  OVER target {target}")
-        print(f"({key}) {label:<50} {value:9.2f}{verdict}")
+        print(f"({key:>4}) {label:<52} {value:9.2f}{verdict}")
 
 
 def _used_bytes(db: Any) -> int:

@@ -1,0 +1,275 @@
+"""Load test: gunicorn -w 4 on PostgreSQL, N clients driving whole cases over real HTTP.
+
+    .venv/bin/python tests/bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/db \\
+        [--clients 16] [--seconds 30] [--workers 4] [--port 5101]
+
+The database is emptied and seeded (procedures, demo users). Each client keeps one HTTP/1.1
+connection and, until the time is up, submits an application (with an ``Idempotency-Key``),
+then walks its eight steps: list the task (``GET /tasks?q=``) and complete it, as the demo users.
+Prints cases/s, completions/s, p50/p95/p99 per endpoint and every error, then checks in the
+database that every acknowledged write is there exactly once: each 201 application is one case
+(and one idempotency record), each 200 completion one completed task row with one
+``task_completed`` event. Exit status 1 if that check fails. Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.test_api import HAPPY_BY_USER  # noqa: E402
+from web.demo import SAMPLE_DATA, sample_application  # noqa: E402
+
+PASSWORD = "rahasia-uji-123"  # tests.conftest.seed's
+
+
+def prepare(url: str, tmp: Path) -> None:
+    """An empty schema on ``url`` with the procedures deployed and the demo users."""
+    from tests.conftest import make_config, seed
+    from web import create_app
+    from web.extensions import db
+
+    app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        seed(app)
+        db.engine.dispose()
+
+
+def start_server(url: str, port: int, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "load-test-secret",
+        "SIBALANG_INSTANCE_DIR": str(tmp),
+        "RATE_LIMIT_ENABLED": "0",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [
+        str(gunicorn),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "web:create_app()",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+class Client:
+    """One keep-alive connection; every request timed under its endpoint's name."""
+
+    def __init__(self, port: int, stats: Stats) -> None:
+        self.port, self.stats = port, stats
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, name: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        head = {"Content-Type": "application/json", **(headers or {})} if data else dict(headers or {})
+        t0 = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=data, headers=head)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.stats.error(name, type(exc).__name__)
+            return None, None
+        self.stats.timing(name, time.perf_counter() - t0)
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = None
+        return response.status, answer
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: Counter[str] = Counter()
+        self.applications: dict[str, str] = {}  # acknowledged: idempotency key → reference
+        self.completions: list[str] = []  # acknowledged task ids
+        self.finished = 0
+
+    def timing(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.times[name].append(seconds)
+
+    def error(self, name: str, what: Any) -> None:
+        with self.lock:
+            self.errors[f"{name}: {what}"] += 1
+
+
+def drive(port: int, tokens: dict[str, dict[str, str]], stats: Stats, deadline: float, index: int) -> None:
+    client = Client(port, stats)
+    n = 0
+    while time.monotonic() < deadline:
+        key = str(uuid.uuid4())
+        status, answer = client.call(
+            "POST /applications",
+            "POST",
+            "/api/v1/applications",
+            sample_application(index * 1000 + n),
+            {"Idempotency-Key": key},
+        )
+        n += 1
+        if status != 201:
+            if status is not None:
+                stats.error("POST /applications", status)
+            continue
+        reference = answer["reference"]
+        with stats.lock:
+            stats.applications[key] = reference
+        for user, step in HAPPY_BY_USER:
+            status, listing = client.call("GET /tasks", "GET", f"/api/v1/tasks?q={reference}", headers=tokens[user])
+            if status != 200 or not listing["items"]:
+                stats.error("GET /tasks", status if status != 200 else "no task")
+                break
+            task_id = listing["items"][0]["id"]
+            status, _ = client.call(
+                "POST /tasks/{id}/complete",
+                "POST",
+                f"/api/v1/tasks/{task_id}/complete",
+                {"data": SAMPLE_DATA[step]},
+                tokens[user],
+            )
+            if status != 200:
+                if status is not None:
+                    stats.error("POST /tasks/{id}/complete", status)
+                break
+            with stats.lock:
+                stats.completions.append(task_id)
+        else:
+            with stats.lock:
+                stats.finished += 1
+
+
+def check(url: str, tmp: Path, stats: Stats) -> list[str]:
+    """Every acknowledged write is in the database exactly once."""
+    from sqlalchemy import func, select
+
+    from engine.models import Case, CaseEvent, HumanTask, IdempotencyRecord
+    from tests.conftest import make_config
+    from web import create_app
+    from web.extensions import db
+
+    problems = []
+    app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        by_reference = dict(
+            db.session.execute(select(Case.reference, func.count()).group_by(Case.reference)).tuples().all()
+        )
+        for key, reference in stats.applications.items():
+            if by_reference.get(reference) != 1:
+                problems.append(f"application {reference}: {by_reference.get(reference, 0)} cases")
+            if db.session.get(IdempotencyRecord, f"applications:{key}") is None:
+                problems.append(f"application {reference}: no idempotency record")
+        completed = dict(
+            db.session.execute(
+                select(HumanTask.id, HumanTask.state).where(HumanTask.id.in_(stats.completions))
+            ).tuples()
+        )
+        events = Counter(
+            db.session.scalars(
+                select(CaseEvent.task_id).where(
+                    CaseEvent.kind == "task_completed", CaseEvent.task_id.in_(stats.completions)
+                )
+            )
+        )
+        for task_id in stats.completions:
+            if completed.get(task_id) != "completed" or events[task_id] != 1:
+                problems.append(f"task {task_id}: state {completed.get(task_id)}, {events[task_id]} completion events")
+        db.engine.dispose()
+    return problems
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("LOAD_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    )
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=5101)
+    args = parser.parse_args()
+    if not (args.database_url or "").startswith("postgresql"):
+        raise SystemExit("give --database-url postgresql+psycopg://… (a database this test may empty)")
+    tmp = Path(tempfile.mkdtemp(prefix="sibalang-load-"))
+    prepare(args.database_url, tmp)
+    server = start_server(args.database_url, args.port, args.workers, tmp)
+    stats = Stats()
+    try:
+        setup = Client(args.port, stats)
+        tokens = {}
+        for user in {u for u, _ in HAPPY_BY_USER}:
+            _, answer = setup.call("setup", "POST", "/api/v1/auth/token", {"username": user, "password": PASSWORD})
+            tokens[user] = {"Authorization": f"Bearer {answer['token']}"}
+        stats.times.clear()
+        t0 = time.monotonic()
+        deadline = t0 + args.seconds
+        threads = [
+            threading.Thread(target=drive, args=(args.port, tokens, stats, deadline, i)) for i in range(args.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\n{args.clients} clients, gunicorn -w {args.workers}, PostgreSQL, {elapsed:.1f} s")
+    print(f"cases started   {len(stats.applications) / elapsed:8.1f} /s   ({len(stats.applications)})")
+    print(f"cases finished  {stats.finished / elapsed:8.1f} /s   ({stats.finished})")
+    print(f"completions     {len(stats.completions) / elapsed:8.1f} /s   ({len(stats.completions)})")
+    print(f"{'endpoint':<28} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for name, values in sorted(stats.times.items()):
+        ms = [v * 1000 for v in values]
+        print(f"{name:<28} {len(ms):7d} {percentile(ms, 50):8.1f} {percentile(ms, 95):8.1f} {percentile(ms, 99):8.1f}")
+    print("errors:", dict(stats.errors) or "none")
+    problems = check(args.database_url, tmp, stats)
+    print("acknowledged writes in the database exactly once:", "yes" if not problems else "NO")
+    for problem in problems[:20]:
+        print("  ", problem)
+    if problems:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
