@@ -140,7 +140,7 @@ def drive(port: int, tokens: dict[str, dict[str, str]], stats: Stats, deadline: 
             "POST /applications",
             "POST",
             "/api/v1/applications",
-            sample_application(index * 1000 + n),
+            sample_application((index * 500 + n) % 9000),  # NIK sequence numbers stay 4 digits
             {"Idempotency-Key": key},
         )
         n += 1
@@ -187,19 +187,16 @@ def check(url: str, tmp: Path, stats: Stats) -> list[str]:
     problems = []
     app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=url))
     with app.app_context():
-        by_reference = dict(
-            db.session.execute(select(Case.reference, func.count()).group_by(Case.reference)).tuples().all()
-        )
+        by_reference = {
+            r: n for r, n in db.session.execute(select(Case.reference, func.count()).group_by(Case.reference))
+        }
         for key, reference in stats.applications.items():
             if by_reference.get(reference) != 1:
                 problems.append(f"application {reference}: {by_reference.get(reference, 0)} cases")
             if db.session.get(IdempotencyRecord, f"applications:{key}") is None:
                 problems.append(f"application {reference}: no idempotency record")
-        completed = dict(
-            db.session.execute(
-                select(HumanTask.id, HumanTask.state).where(HumanTask.id.in_(stats.completions))
-            ).tuples()
-        )
+        stmt = select(HumanTask.id, HumanTask.state).where(HumanTask.id.in_(stats.completions))
+        completed = {str(row[0]): row[1] for row in db.session.execute(stmt).all()}
         events = Counter(
             db.session.scalars(
                 select(CaseEvent.task_id).where(
