@@ -22,14 +22,15 @@ from . import regions
 from .audit import Actor
 from .errors import Forbidden, InvalidSubmission, NotFound
 from .models import Companion, CompanionChange
+from .text import N_
 
 ROLES = {
-    "tksk": "TKSK (Tenaga Kesejahteraan Sosial Kecamatan)",
-    "psm": "PSM (Pekerja Sosial Masyarakat)",
-    "pendamping_pkh": "Pendamping PKH",
-    "lainnya": "Pendamping program lain",
+    "tksk": N_("TKSK (Tenaga Kesejahteraan Sosial Kecamatan)"),
+    "psm": N_("PSM (Pekerja Sosial Masyarakat)"),
+    "pendamping_pkh": N_("Pendamping PKH"),
+    "lainnya": N_("Pendamping program lain"),
 }
-SHORT_ROLES = {"tksk": "TKSK", "psm": "PSM", "pendamping_pkh": "Pendamping PKH", "lainnya": "Pendamping"}
+SHORT_ROLES = {"tksk": "TKSK", "psm": "PSM", "pendamping_pkh": N_("Pendamping PKH"), "lainnya": N_("Pendamping")}
 KEEPERS = {"admin"}  # who may change the directory
 FIELDS = ("name", "role", "kecamatan_code", "village_code", "phone", "whatsapp", "programme", "active")
 CSV_COLUMNS = ("nama", "peran", "kode_kecamatan", "kode_desa", "telepon", "whatsapp", "program", "aktif")

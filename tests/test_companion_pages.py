@@ -88,7 +88,7 @@ def _to_visit(app: Any, client: Any, reference: str) -> str:
 
 
 def test_the_supervisor_sees_the_forecast_of_the_applicants_desa_on_the_home_visit(tmp_path: Path) -> None:
-    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url) as app:
+    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url, BMKG_TIMEOUT=3.0) as app:
         client = app.test_client()
         reference, _code = _setup(app, client)
         task_id = _to_visit(app, client, reference)

@@ -96,7 +96,7 @@ def cache_app(tmp_path: Path) -> Any:
 def _service(app: Any, url: str, **kwargs: Any) -> WeatherService:
     with app.app_context():
         engine = db.engine
-    return WeatherService(DatabaseCache(engine), functools.partial(fetch_forecast, url, timeout=1), **kwargs)
+    return WeatherService(DatabaseCache(engine), functools.partial(fetch_forecast, url, timeout=3), **kwargs)
 
 
 T0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -185,7 +185,7 @@ def test_the_redis_cache_shares_entries_leases_and_budget() -> None:
     prefix = f"test-sibalang:{datetime.now(UTC).timestamp()}:"
     try:
         with FakeBMKG(delay=0.3) as bmkg:
-            fetch = functools.partial(fetch_forecast, bmkg.url, timeout=1)
+            fetch = functools.partial(fetch_forecast, bmkg.url, timeout=3)
             one = WeatherService(RedisCache(client, prefix), fetch)
             two = WeatherService(RedisCache(client, prefix), fetch, per_minute=2)
             _burst(one, HALONG)
@@ -203,7 +203,7 @@ def test_the_redis_cache_shares_entries_leases_and_budget() -> None:
 
 
 def test_the_weather_page_shows_today_and_the_next_days_and_credits_bmkg(tmp_path: Path) -> None:
-    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url) as app:
+    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url, BMKG_TIMEOUT=3.0) as app:
         client = app.test_client()
         page = client.get(f"/cuaca?desa={HALONG}").get_data(as_text=True)
         assert "Prakiraan cuaca" in page and "Halong" in page
@@ -230,7 +230,7 @@ def test_bmkg_down_and_nothing_cached_shows_an_honest_message(client: Any) -> No
 
 
 def test_the_weather_api_answers_json_and_refuses_bad_codes(tmp_path: Path) -> None:
-    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url) as app:
+    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url, BMKG_TIMEOUT=3.0) as app:
         client = app.test_client()
         answer = client.get(f"/api/v1/weather?adm4={HALONG}")
         assert answer.status_code == 200
@@ -290,3 +290,15 @@ def test_two_app_processes_share_one_cache_and_ask_bmkg_once(tmp_path: Path) -> 
                 process.wait(10)
                 if process.stdout is not None:
                     process.stdout.close()
+
+
+def test_the_weather_page_speaks_english_too(tmp_path: Path) -> None:
+    with FakeBMKG() as bmkg, app_on(tmp_path, BMKG_FORECAST_URL=bmkg.url, BMKG_TIMEOUT=3.0) as app:
+        client = app.test_client()
+        client.set_cookie("lang", "en")
+        page = client.get(f"/cuaca?desa={HALONG}").get_data(as_text=True)
+        assert "Weather forecast" in page and "Today, " in page and "Tomorrow, " in page and "Source:" in page
+        assert "Hari ini" not in page and "Humidity" in page and "Wind" in page
+        assert any(word in page for word in ("Sunny", "Partly Cloudy", "Mostly Cloudy", "Light Rain"))
+        home = client.get("/").get_data(as_text=True)
+        assert ">Weather<" in home and "Social services without going to the office" in home

@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.db'}",
                 "DOCUMENT_DIR": tmp / "documents",
                 "BMKG_FORECAST_URL": bmkg.url,
-                "BMKG_TIMEOUT": 2.0,
+                "BMKG_TIMEOUT": 5.0,
             },
         )
         app = create_app(config)

@@ -39,9 +39,9 @@ def _features() -> list[tuple[str, str, str]]:
         if key in intake.SERVICES:
             tiles.append((key, url_for("public.apply_form", service=key), intake.SERVICES[key][0]))
         elif key == "cuaca":
-            tiles.append((key, url_for("public.weather_page"), "Cuaca"))
+            tiles.append((key, url_for("public.weather_page"), N_("Cuaca")))
         else:
-            tiles.append((key, url_for("public.complaint_form"), "Aduan"))
+            tiles.append((key, url_for("public.complaint_form"), N_("Aduan")))
     return tiles
 
 

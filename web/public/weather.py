@@ -5,24 +5,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import flask_babel
+from babel.dates import format_date as babel_date
 from flask import abort, render_template, request
 
 from engine import regions
 from engine.weather import icon_for, wind_text
 
+from ..i18n import gettext as _
 from ..weather import days_ahead, forecast_now, local_now
 from . import bp
-from .formatting import MONTHS
-
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 def day_label(iso: str, _index: int = 0) -> str:
-    """``Hari ini, 2 Desember`` / ``Besok, …`` / ``Jumat, …`` against the agency's local date."""
+    """``Hari ini, 2 Desember`` / ``Besok, …`` / ``Jumat, 4 Desember`` against the agency's local date."""
     day = date.fromisoformat(iso)
     offset = (day - local_now().date()).days
-    name = "Hari ini" if offset == 0 else ("Besok" if offset == 1 else HARI[day.weekday()])
-    return f"{name}, {day.day} {MONTHS[day.month - 1]}"
+    when = babel_date(day, "d MMMM", locale=flask_babel.get_locale())
+    if offset == 0:
+        return _("Hari ini, %(date)s", date=when)
+    if offset == 1:
+        return _("Besok, %(date)s", date=when)
+    return babel_date(day, "EEEE, d MMMM", locale=flask_babel.get_locale())
 
 
 def weather_context(adm4: str, reading: Any) -> dict[str, Any]:
