@@ -127,6 +127,10 @@ class Config:
     # tasks whose page shows the forecast of the applicant's desa (the home visit)
     WEATHER_TASKS = tuple(t for t in os.environ.get("WEATHER_TASKS", "kunjungan").split(",") if t)
 
+    # --- audit ---------------------------------------------------------------------------
+    # Anchors are signed with the agency's key above (SIGNING_*). The timer worker signs an anchor over all cases' heads when the last is this old (0: never).
+    ANCHOR_INTERVAL_MINUTES = _int("ANCHOR_INTERVAL_MINUTES", 60)
+
     # --- development conveniences -------------------------------------------------------
     DEMO_MODE = _bool("SIBALANG_DEMO", False)
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "sibalang-demo")

@@ -298,6 +298,26 @@ class CaseEvent(Base):
     hash: Mapped[str] = mapped_column(HexDigest)
 
 
+class AuditAnchor(Base):
+    """A signed checkpoint over every case's chain head (engine.anchors). Never updated, never deleted.
+
+    ``heads`` lists the cases whose head moved since the previous anchor as
+    ``[reference, event_count, last_event_hash]``; ``hash`` chains the anchors like a case's events.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    case_count: Mapped[int] = mapped_column(Integer)
+    event_total: Mapped[int] = mapped_column(BigInteger)
+    heads: Mapped[list[list[Any]]] = mapped_column(JSON)
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    certificate_sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Document(Base):
     __tablename__ = "document"
 
@@ -454,3 +474,12 @@ class ProcedureDraft(Base):
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def _guard_append_only_tables() -> None:
+    from .append_only import guard_tables
+
+    guard_tables(Base.metadata.tables)
+
+
+_guard_append_only_tables()

@@ -1,120 +1,580 @@
-"""Replay: re-run a case's recorded history on its procedure version and compare.
+"""Replay: rebuild a case from its procedure version and its recorded events, and compare.
 
-Auditors use it to verify that what the records say happened really happened: the stored
-state must be exactly what the recorded decisions, messages and timers produce.
+Auditors use it to prove that what the records say happened really happened. The replay never
+reads the stored workflow state to build anything: it starts a fresh instance of the case's
+procedure version and re-executes every recorded event with its recorded data, actor and
+moment. Only at the end is the result compared with what the database holds — the workflow
+state, the case row and the task rows — and every disagreement becomes a :class:`Difference`
+(event number, field, expected, found). A replay that cannot go on (a tampered decision that no
+gateway accepts, an unknown task, a missing version) is a difference too, never an exception.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import case_events, verify_chain
-from .cases import SCRIPT_ENGINE, reached_end, ready_user_tasks, restore_workflow, seed_start_data
-from .clock import frozen_at
-from .definitions import load_definition
+from .audit import case_events
+from .cases import SCRIPT_ENGINE, reached_end, next_timer_at, ready_user_tasks, restore_workflow, seed_start_data
+from .clock import aware, frozen_at
+from .definitions import LoadedDefinition, load_definition
+from .errors import EngineError
+from .forms import validate_submission
 from .history import prune_history
-from .models import Case, HumanTask, ProcessDefinition
+from .models import Case, CaseEvent, Document, HumanTask, ProcessDefinition
+
+# Events that record what happened around the workflow but do not move it.
+SIDE_EVENTS = {"comment", "document_added", "letter_issued"}
+WORKFLOW_EVENTS = {"case_started", "task_completed", "message_received", "timer_fired", "case_migrated"}
+TASK_EVENTS = {"task_claimed", "task_released"}
+KNOWN_EVENTS = SIDE_EVENTS | WORKFLOW_EVENTS | TASK_EVENTS | {"case_closed"}
 
 
-def _comparable(data: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Difference:
+    """One disagreement: at event ``event`` (None: the final state), ``field`` should be ``expected``."""
+
+    event: int | None
+    field: str
+    expected: Any
+    found: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f"event {self.event}: " if self.event is not None else ""
+        return f"{where}{self.field}: expected {self.expected!r}, found {self.found!r}"
+
+
+@dataclass
+class ReplayedTask:
+    """A user task as the replay saw it come and go (compared with its ``human_task`` row)."""
+
+    spec_name: str
+    role: str
+    created_at: datetime
+    seq: int
+    state: str = "ready"
+    claimed_by: str | None = None
+    completed_by: str | None = None
+    completed_at: datetime | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "spec_name": self.spec_name,
+            "role": self.role,
+            "state": self.state,
+            "claimed_by": self.claimed_by,
+            "completed_by": self.completed_by,
+            "completed_at": self.completed_at,
+        }
+
+
+@dataclass
+class Snapshot:
+    """The case as it stood right after one event (time travel)."""
+
+    seq: int
+    kind: str
+    actor: str
+    role: str | None
+    at: datetime
+    data: dict[str, Any]
+    completed: list[str]
+    active: list[str]
+    tasks: list[dict[str, Any]]
+
+
+@dataclass
+class Replay:
+    """Re-executes a case's events one at a time on a fresh instance of its procedure version."""
+
+    case: Case
+    loaded: LoadedDefinition | None
+    trace: bool = False
+    workflow: BpmnWorkflow | None = None
+    differences: list[Difference] = field(default_factory=list)
+    tasks: list[ReplayedTask] = field(default_factory=list)
+    steps: int = 0
+    stopped: bool = False
+    closed: dict[str, Any] | None = None
+    closing_due: int | None = None  # seq of the step that ended the workflow, until case_closed
+    documents: dict[int, str] = field(default_factory=dict)
+    visited: set[str] = field(default_factory=set)
+    _open: dict[Any, ReplayedTask] = field(default_factory=dict)  # spiff task id → replayed task
+    _recorded: dict[str, ReplayedTask] = field(default_factory=dict)  # recorded task id → replayed
+    session: Session | None = None  # to find the versions a case migrated to
+    stored_tasks: list[Any] | None = None  # the case's task rows, when read beforehand
+    stored_documents: dict[int, str] | None = None
+    _last_at: datetime | None = None
+    _last_seq: int = 0
+
+    def differ(self, seq: int | None, name: str, expected: Any, found: Any) -> None:
+        self.differences.append(Difference(seq, name, expected, found))
+
+    def stop(self, seq: int, name: str, expected: Any, found: Any) -> None:
+        """The replay cannot go on past this event: record why and ignore the rest."""
+        self.differ(seq, name, expected, found)
+        self.stopped = True
+
+    # --- applying events ---------------------------------------------------------------
+
+    def apply(self, event: CaseEvent) -> None:
+        if self.stopped:
+            return
+        self._check_order(event)
+        if self.closing_due is not None and event.kind != "case_closed":
+            self.differ(event.seq, "kind", "case_closed", event.kind)
+            self.closing_due = None
+        try:
+            self._apply(event)
+        except Exception as exc:  # any failure of a tampered history is a finding
+            self.stop(event.seq, "replay", "the event applies to the case", f"{type(exc).__name__}: {exc}")
+
+    def _check_order(self, event: CaseEvent) -> None:
+        if event.seq != self._last_seq + 1:
+            self.differ(event.seq, "seq", self._last_seq + 1, event.seq)
+        self._last_seq = event.seq
+        at = aware(event.at)
+        if self._last_at is not None and at < self._last_at:
+            self.differ(event.seq, "at", f">= {self._last_at.isoformat()}", at.isoformat())
+        self._last_at = at
+
+    def _apply(self, event: CaseEvent) -> None:
+        kind = event.kind
+        if kind not in KNOWN_EVENTS:
+            self.differ(event.seq, "kind", "a known event kind", kind)
+            return
+        if self.workflow is None and kind != "case_started":
+            self.stop(event.seq, "kind", "case_started", kind)
+            return
+        if kind in WORKFLOW_EVENTS and self.closed is not None:
+            self.stop(event.seq, "kind", "no step after the case closed", kind)
+            return
+        if kind == "case_started":
+            self._start(event)
+        elif kind == "task_completed":
+            self._complete(event)
+        elif kind == "message_received":
+            self._message(event)
+        elif kind == "timer_fired":
+            self._timers(event)
+        elif kind == "case_migrated":
+            self._migrate(event)
+        elif kind in TASK_EVENTS:
+            self._claim_or_release(event)
+        elif kind == "case_closed":
+            self._close(event)
+        elif kind == "document_added":
+            self.documents[int(event.payload.get("document_id") or 0)] = str(event.payload.get("sha256"))
+        if kind in WORKFLOW_EVENTS and not self.stopped:
+            self._after_step(event)
+
+    def _start(self, event: CaseEvent) -> None:
+        if self.workflow is not None:
+            self.stop(event.seq, "kind", "one case_started", "a second case_started")
+            return
+        if self.loaded is None:
+            self.stop(event.seq, "definition", self.case.definition_id, None)
+            return
+        recorded = (event.payload.get("definition"), event.payload.get("version"))
+        if recorded != (self.loaded.key, self.loaded.version):
+            self.differ(event.seq, "payload.version", f"{self.loaded.key} v{self.loaded.version}", recorded)
+        self.workflow = BpmnWorkflow(self.loaded.spec, self.loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
+        with frozen_at(event.at):
+            seed_start_data(self.workflow, event.payload.get("data") or {})
+            self.workflow.do_engine_steps()
+
+    def _task_for(self, event: CaseEvent) -> ReplayedTask | None:
+        """The open replayed task an event names: by its recorded id once known, else by name."""
+        if event.task_id:
+            known = self._recorded.get(str(event.task_id))
+            if known is not None:
+                return known if known.state in ("ready", "claimed") else None
+        taken = {id(t) for t in self._recorded.values()}
+        for task in self._open.values():
+            if task.spec_name == event.task_spec and id(task) not in taken:
+                if event.task_id:
+                    self._recorded[str(event.task_id)] = task
+                return task
+        return None
+
+    def _check_role(self, event: CaseEvent, task: ReplayedTask) -> None:
+        if event.role != task.role:
+            self.differ(event.seq, "role", task.role, event.role)
+
+    def _claim_or_release(self, event: CaseEvent) -> None:
+        task = self._task_for(event)
+        if task is None:
+            self.stop(event.seq, "task_spec", "an open task", event.task_spec)
+            return
+        self._check_role(event, task)
+        if event.kind == "task_claimed":
+            task.state, task.claimed_by = "claimed", event.actor
+        else:
+            if task.claimed_by != event.actor:
+                self.differ(event.seq, "actor", task.claimed_by, event.actor)
+            task.state, task.claimed_by = "ready", None
+
+    def _complete(self, event: CaseEvent) -> None:
+        assert self.workflow is not None and self.loaded is not None
+        task = self._task_for(event)
+        spiff = next((s for s, t in self._open.items() if t is task), None)
+        live = self.workflow.get_task_from_id(spiff) if spiff is not None else None
+        if task is None or live is None or live.state != TaskState.READY:
+            ready = sorted(t.task_spec.name for t in ready_user_tasks(self.workflow))
+            self.stop(event.seq, "task_spec", f"one of {ready}", event.task_spec)
+            return
+        self._check_role(event, task)
+        if task.state == "claimed" and task.claimed_by != event.actor:
+            self.differ(event.seq, "actor", task.claimed_by, event.actor)
+        data = (event.payload or {}).get("data") or {}
+        try:
+            validate_submission(self.loaded.form_schema(task.spec_name), data)
+        except EngineError as exc:
+            self.differ(event.seq, "payload.data", "data the task's form accepts", exc.details or exc.message)
+        with frozen_at(event.at):
+            live.set_data(**data)
+            live.run()
+            self.workflow.do_engine_steps()
+        task.state, task.claimed_by = "completed", task.claimed_by or event.actor
+        task.completed_by, task.completed_at = event.actor, aware(event.at)
+
+    def _message(self, event: CaseEvent) -> None:
+        assert self.workflow is not None
+        name = event.payload.get("message")
+        with frozen_at(event.at):
+            self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=event.payload.get("data")))
+            self.workflow.do_engine_steps()
+
+    def _migrate(self, event: CaseEvent) -> None:
+        """The case moved to another version here: apply the same migration (engine.migration)."""
+        assert self.workflow is not None
+        from .migration import apply_migration
+
+        target_id = event.payload.get("to_definition_id")
+        target = self.session.get(ProcessDefinition, target_id) if self.session is not None and target_id else None
+        if target is None:
+            self.stop(event.seq, "payload.to_definition_id", "a deployed version", target_id)
+            return
+        loaded = load_definition(target)
+        with frozen_at(event.at):
+            apply_migration(self.workflow, loaded)
+        self.loaded = loaded
+
+    def _timers(self, event: CaseEvent) -> None:
+        assert self.workflow is not None
+        from .cases import waiting_timers
+
+        waiting = waiting_timers(self.workflow)
+        with frozen_at(event.at):
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
+        fired = sorted(t.task_spec.bpmn_id or t.task_spec.name for t in waiting if t.state != TaskState.WAITING)
+        if fired != sorted(event.payload.get("timers") or []):
+            self.differ(event.seq, "payload.timers", fired, event.payload.get("timers"))
+
+    def _close(self, event: CaseEvent) -> None:
+        assert self.workflow is not None and self.loaded is not None
+        if not self.workflow.completed:
+            self.stop(event.seq, "kind", "no case_closed while the procedure runs", "case_closed")
+            return
+        if self.closed is not None:
+            self.differ(event.seq, "kind", "one case_closed", "a second case_closed")
+            return
+        self.closing_due = None
+        expected = self.outcome()
+        for name in ("status", "end_event"):
+            if event.payload.get(name) != expected[name]:
+                self.differ(event.seq, f"payload.{name}", expected[name], event.payload.get(name))
+        self.closed = {**expected, "reason": event.payload.get("reason"), "at": aware(event.at)}
+
+    def outcome(self) -> dict[str, Any]:
+        """Status and end event the replayed workflow reached (as ``save_workflow`` derives them)."""
+        assert self.workflow is not None and self.loaded is not None
+        end = reached_end(self.workflow)
+        end_id = end.task_spec.bpmn_id if end else None
+        outcome, _ = self.loaded.outcomes.get(end_id or "", ("completed", ""))
+        return {
+            "status": outcome if outcome in {"completed", "rejected", "expired"} else "completed",
+            "end_event": end_id,
+        }
+
+    def _after_step(self, event: CaseEvent) -> None:
+        """Track the user tasks the step opened and closed, then prune as the engine does."""
+        assert self.workflow is not None and self.loaded is not None
+        self.steps += 1
+        if self.trace:
+            self.visited |= {
+                t.task_spec.bpmn_id
+                for t in self.workflow.tasks.values()
+                if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id
+            }
+        ready = {t.id: t for t in ready_user_tasks(self.workflow)}
+        for spiff_id in [s for s in self._open if s not in ready]:
+            task = self._open.pop(spiff_id)
+            if task.state in ("ready", "claimed"):
+                task.state = "cancelled"
+        for spiff_id, live in ready.items():
+            if spiff_id in self._open:
+                continue
+            meta = self.loaded.tasks.get(live.task_spec.name)
+            role = (meta.role if meta else None) or live.task_spec.lane or "operator"
+            task = ReplayedTask(live.task_spec.name, role, aware(event.at), event.seq)
+            self._open[spiff_id] = task
+            self.tasks.append(task)
+        if self.workflow.completed and self.closed is None:
+            self.closing_due = event.seq
+        prune_history(self.workflow)
+
+    # --- the state after the last event, and what the database holds ----------------------
+
+    def data(self) -> dict[str, Any]:
+        assert self.workflow is not None
+        return case_data(self.workflow)
+
+    def snapshot(self, event: CaseEvent) -> Snapshot:
+        active: list[str] = []
+        if self.workflow is not None:
+            active = sorted(
+                {
+                    t.task_spec.bpmn_id
+                    for t in self.workflow.tasks.values()
+                    if t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED) and t.task_spec.bpmn_id
+                }
+            )
+        return Snapshot(
+            seq=event.seq,
+            kind=event.kind,
+            actor=event.actor,
+            role=event.role,
+            at=aware(event.at),
+            data=self.data() if self.workflow is not None else {},
+            completed=sorted(self.visited - set(active)),
+            active=active,
+            tasks=[t.row() for t in self.tasks],
+        )
+
+    def finish(self, session: Session) -> None:
+        """Compare the replayed end state with the stored one (unless the replay stopped)."""
+        if self.closing_due is not None:
+            self.differ(self.closing_due, "kind", "case_closed after the last step", None)
+        if self.stopped or self.workflow is None:
+            if self.workflow is None and not self.stopped:
+                self.differ(None, "events", "a case_started event", None)
+            return
+        compare_stored(session, self)
+
+
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case's data: the end event's when it ended, else the open task's (or the workflow's)."""
+    end = reached_end(workflow)
+    if end is not None:
+        data = end.data
+    else:
+        ready = ready_user_tasks(workflow)
+        data = ready[0].data if ready else workflow.data
     return {k: v for k, v in data.items() if not callable(v)}
 
 
-def replay_case(session: Session, case: Case) -> dict[str, Any]:
-    """Return ``{consistent, chain_valid, steps, differences}`` for one case."""
-    chain_problems = verify_chain(session, case)
-    differences: list[str] = []
-    events = list(case_events(session, case))
-    loaded = load_definition(_started_on(session, case, events))
-    workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    steps = 0
-    for event in events:
-        with frozen_at(event.at):
-            if event.kind == "case_migrated":
-                # the case moved to a newer version here: apply the same migration (engine.migration)
-                from .migration import apply_migration
+def _titles(loaded: LoadedDefinition, workflow: BpmnWorkflow) -> str | None:
+    titles = []
+    for task in ready_user_tasks(workflow):
+        meta = loaded.tasks.get(task.task_spec.name)
+        titles.append(meta.title if meta else task.task_spec.name)
+    return ", ".join(titles)[:200] or None
 
-                target = session.get(ProcessDefinition, event.payload.get("to_definition_id"))
-                if target is None:
-                    differences.append(f"event {event.seq}: migrated to an unknown version")
-                    break
-                apply_migration(workflow, load_definition(target))
-            elif event.kind == "case_started":
-                seed_start_data(workflow, event.payload.get("data") or {})
-                workflow.do_engine_steps()
-            elif event.kind == "task_completed":
-                candidates = [t for t in ready_user_tasks(workflow) if t.task_spec.name == event.task_spec]
-                if not candidates:
-                    differences.append(f"event {event.seq}: task {event.task_spec} was not ready in the replay")
-                    break
-                task = candidates[0]
-                task.set_data(**(event.payload.get("data") or {}))
-                task.run()
-                workflow.do_engine_steps()
-            elif event.kind == "message_received":
-                name = event.payload.get("message")
-                workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=event.payload.get("data")))
-                workflow.do_engine_steps()
-            elif event.kind == "timer_fired":
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            else:
-                continue
-        prune_history(workflow)
-        steps += 1
 
-    _, stored = restore_workflow(case)
-    replayed_ready = sorted(t.task_spec.name for t in ready_user_tasks(workflow))
-    stored_ready = sorted(t.task_spec.name for t in ready_user_tasks(stored))
-    if replayed_ready != stored_ready:
-        differences.append(f"ready tasks: replay {replayed_ready}, stored {stored_ready}")
-    open_rows = sorted(
-        session.scalars(
-            select(HumanTask.spec_name).where(HumanTask.case_id == case.id, HumanTask.state.in_(("ready", "claimed")))
-        )
-    )
-    if open_rows != stored_ready:
-        differences.append(f"task table: {open_rows}, workflow state {stored_ready}")
-    if workflow.completed != stored.completed:
-        differences.append(f"completed: replay {workflow.completed}, stored {stored.completed}")
-    end = reached_end(workflow)
-    end_id = end.task_spec.bpmn_id if end else None
-    if end_id != case.outcome:
-        differences.append(f"end event: replay {end_id}, recorded {case.outcome}")
-    replay_data = _comparable(end.data if end else _last_data(workflow))
-    stored_end = reached_end(stored)
-    stored_data = _comparable(stored_end.data if stored_end else _last_data(stored))
-    for key in sorted(set(replay_data) | set(stored_data)):
-        if replay_data.get(key) != stored_data.get(key):
-            differences.append(f"data '{key}': replay {replay_data.get(key)!r}, stored {stored_data.get(key)!r}")
-    return {
-        "consistent": not differences and not chain_problems,
-        "chain_valid": not chain_problems,
-        "steps": steps,
-        "differences": chain_problems + differences,
+def compare_stored(session: Session, replay: Replay) -> None:
+    """Every difference between the replay and the stored workflow state, case row and task rows."""
+    case, workflow, loaded = replay.case, replay.workflow, replay.loaded
+    assert workflow is not None and loaded is not None
+    try:
+        _, stored = restore_workflow(case, loaded=loaded)
+    except Exception as exc:  # an unreadable state is a finding, not a crash
+        replay.differ(None, "state", "a readable workflow state", f"{type(exc).__name__}: {exc}")
+        stored = None
+    if stored is not None:
+        replayed_ready = sorted(t.task_spec.name for t in ready_user_tasks(workflow))
+        stored_ready = sorted(t.task_spec.name for t in ready_user_tasks(stored))
+        if replayed_ready != stored_ready:
+            replay.differ(None, "state.ready_tasks", replayed_ready, stored_ready)
+        if workflow.completed != stored.completed:
+            replay.differ(None, "state.completed", workflow.completed, stored.completed)
+        mine, theirs = case_data(workflow), case_data(stored)
+        for key in sorted(set(mine) | set(theirs)):
+            if mine.get(key) != theirs.get(key):
+                replay.differ(None, f"state.data.{key}", mine.get(key), theirs.get(key))
+    expected_row: dict[str, Any] = {
+        "status": "active",
+        "outcome": None,
+        "closed_at": None,
+        "current_step": _titles(loaded, workflow),
+        "next_timer_at": next_timer_at(workflow),
     }
+    if replay.closed is not None:
+        expected_row.update(
+            status=replay.closed["status"],
+            outcome=replay.closed["end_event"],
+            closed_at=replay.closed["at"],
+            next_timer_at=None,
+        )
+    for name, expected in expected_row.items():
+        found = getattr(case, name)
+        if isinstance(found, datetime):
+            found = aware(found)
+        if expected != found:
+            replay.differ(None, f"case.{name}", _plain(expected), _plain(found))
+    _compare_tasks(session, replay)
+    _compare_documents(session, replay)
 
 
-def _started_on(session: Session, case: Case, events: list[Any]) -> ProcessDefinition:
-    """The version the case started on (it may have moved since: ``case_migrated`` events)."""
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+_TASK_COLUMNS = (
+    HumanTask.case_id,
+    HumanTask.created_at,
+    HumanTask.spec_name,
+    HumanTask.role,
+    HumanTask.state,
+    HumanTask.claimed_by,
+    HumanTask.completed_by,
+    HumanTask.completed_at,
+)
+
+
+def stored_tasks(session: Session, case_ids: list[int]) -> dict[int, list[Any]]:
+    """The task rows of several cases in one query, each case's in creation order."""
+    found: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
+    stmt = select(*_TASK_COLUMNS).where(HumanTask.case_id.in_(case_ids))
+    for row in session.execute(stmt.order_by(HumanTask.case_id, HumanTask.created_at, HumanTask.spec_name)):
+        found[row.case_id].append(row)
+    return found
+
+
+def stored_documents(session: Session, case_ids: list[int]) -> dict[int, dict[int, str]]:
+    """Each case's documents (id → sha256), for several cases in one query."""
+    found: dict[int, dict[int, str]] = {case_id: {} for case_id in case_ids}
+    stmt = select(Document.case_id, Document.id, Document.sha256).where(Document.case_id.in_(case_ids))
+    for case_id, document_id, digest in session.execute(stmt):
+        found[case_id][document_id] = digest
+    return found
+
+
+def _compare_tasks(session: Session, replay: Replay) -> None:
+    """Same user tasks in the same order, each in the same state, done by the same people."""
+    rows = replay.stored_tasks
+    if rows is None:
+        rows = stored_tasks(session, [replay.case.id])[replay.case.id]
+    replayed = sorted(replay.tasks, key=lambda t: (t.created_at, t.spec_name))
+    if [r.spec_name for r in rows] != [t.spec_name for t in replayed]:
+        replay.differ(None, "tasks", [t.spec_name for t in replayed], [r.spec_name for r in rows])
+        return
+    for index, (row, task) in enumerate(zip(rows, replayed, strict=True)):
+        found = {
+            "spec_name": row.spec_name,
+            "role": row.role,
+            "state": row.state,
+            "claimed_by": row.claimed_by,
+            "completed_by": row.completed_by,
+            "completed_at": aware(row.completed_at) if row.completed_at and row.state == "completed" else None,
+        }
+        for name, expected in task.row().items():
+            if expected != found[name]:
+                replay.differ(task.seq, f"tasks[{index}].{name}", _plain(expected), _plain(found[name]))
+
+
+def _compare_documents(session: Session, replay: Replay) -> None:
+    rows = replay.stored_documents
+    if rows is None:
+        rows = stored_documents(session, [replay.case.id])[replay.case.id]
+    if rows != replay.documents:
+        replay.differ(None, "documents", replay.documents, rows)
+
+
+def _started_on(session: Session, case: Case, events: list[CaseEvent]) -> ProcessDefinition | None:
+    """The version the case started on: its own, unless it migrated since (``case_migrated``)."""
     if not any(e.kind == "case_migrated" for e in events):
-        return case.definition
+        return session.get(ProcessDefinition, case.definition_id)
     started = next((e for e in events if e.kind == "case_started"), None)
     payload = started.payload if started is not None else {}
-    found = session.scalars(
+    return session.scalars(
         select(ProcessDefinition).where(
             ProcessDefinition.key == payload.get("definition"), ProcessDefinition.version == payload.get("version")
         )
     ).first()
-    return found or case.definition
 
 
-def _last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    ready = ready_user_tasks(workflow)
-    return dict(ready[0].data) if ready else dict(workflow.data)
+def start_replay(session: Session, case: Case, events: list[CaseEvent], trace: bool = False) -> Replay:
+    """A replay of ``case`` on the version it started on (None there when the version is missing)."""
+    loaded = None
+    definition = _started_on(session, case, events)
+    replay = Replay(case, None, trace=trace, session=session)
+    if definition is None:
+        return replay
+    try:
+        loaded = load_definition(definition)
+    except Exception as exc:  # an unreadable version is a finding
+        replay.differ(None, "definition", f"{definition.key} v{definition.version}", f"{type(exc).__name__}: {exc}")
+    replay.loaded = loaded
+    return replay
+
+
+def replay_events(
+    session: Session,
+    case: Case,
+    events: Iterable[CaseEvent],
+    tasks: list[Any] | None = None,
+    documents: dict[int, str] | None = None,
+) -> Replay:
+    """Replay ``events`` of ``case`` and compare the outcome with what is stored.
+
+    ``tasks`` and ``documents`` are the case's stored rows when the caller read them already
+    (:func:`stored_tasks`, :func:`stored_documents`, many cases at once).
+    """
+    events = list(events)
+    replay = start_replay(session, case, events)
+    replay.stored_tasks, replay.stored_documents = tasks, documents
+    for event in events:
+        replay.apply(event)
+    replay.finish(session)
+    return replay
+
+
+def replay_case(session: Session, case: Case) -> dict[str, Any]:
+    """Return ``{consistent, chain_valid, steps, differences}`` for one case (chain and replay)."""
+    from .integrity import check_chain
+
+    events = case_events(session, case)
+    chain = check_chain(case, events)
+    replay = replay_events(session, case, events)
+    differences = chain + replay.differences
+    return {
+        "consistent": not differences,
+        "chain_valid": not chain,
+        "steps": replay.steps,
+        "differences": [d.as_dict() for d in differences],
+    }
+
+
+def history_snapshots(session: Session, case: Case) -> list[Snapshot]:
+    """The case after each of its events, as the replay rebuilds it (the stored state unused)."""
+    events = case_events(session, case)
+    replay = start_replay(session, case, events, trace=True)
+    snapshots = []
+    for event in events:
+        replay.apply(event)
+        snapshots.append(replay.snapshot(event))
+    return snapshots

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from config import BASE_DIR
 from engine.models import Case, HumanTask, User
 from tests.conftest import make_config
+from tests.tampering import guards_dropped
 from web import create_app
 from web.extensions import db
 
@@ -117,7 +120,13 @@ def test_audit_verify_exits_non_zero_on_a_tampered_history(tmp_path: Path, app: 
     with app.app_context():
         event = db.session.scalars(select(CaseEvent)).first()
         event.payload = {**event.payload, "data": {"service": "sandang"}}
-        db.session.commit()
+        with pytest.raises(IntegrityError, match="append-only"):  # the database refuses the edit
+            db.session.commit()
+        db.session.rollback()
+        with guards_dropped():  # as someone with full database access can
+            event = db.session.scalars(select(CaseEvent)).first()
+            event.payload = {**event.payload, "data": {"service": "sandang"}}
+            db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit", "verify", reference])
     assert result.exit_code == 1
-    assert "hash does not match" in result.output
+    assert f"{reference}" in result.output and "event 1: hash: expected" in result.output

@@ -50,6 +50,9 @@ def create_app(config: Any = None) -> Flask:
     from . import admin
 
     admin.init_app(app)
+    from . import audit
+
+    audit.init_app(app)
     cli.init_app(app)
     from . import signing
 

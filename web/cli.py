@@ -14,7 +14,7 @@ from engine.audit import SYSTEM, Actor
 from engine.clock import utcnow
 from engine.definitions import DeploymentNeedsConfirmation, deploy_bundle, read_directory
 from engine.errors import DeploymentInvalid
-from engine.models import Case, User
+from engine.models import User
 from engine.timers import due_timer_case_ids, fire_due_timers
 
 from .auth import create_user
@@ -25,7 +25,6 @@ processes_cli = CommandGroup("processes", help="Deploy and list procedures.")
 users_cli = CommandGroup("users", help="Manage staff users.")
 demo_cli = CommandGroup("demo", help="Demo data for development.")
 timers_cli = CommandGroup("timers", help="Fire due timers.")
-audit_cli = CommandGroup("audit", help="Verify case histories.")
 
 ADMIN = Actor("cli", ("admin",), full_name="Command line")
 
@@ -125,39 +124,29 @@ def timers_run(once: bool, interval: int) -> None:
                     fired += bool(fire_due_timers(db.session, case_id, SYSTEM, utcnow()))
             except Exception:
                 current_app.logger.exception("timer round failed for case %s", case_id)
+        _anchor_if_due()
         click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} fired timers in {fired} case(s)")
         if once:
             return
         time.sleep(interval)
 
 
-@audit_cli.command("verify")
-@click.argument("reference", required=False)
-@click.option("--all", "all_cases", is_flag=True)
-def audit_verify(reference: str | None, all_cases: bool) -> None:
-    """Verify hash chains and replay histories; exit non-zero on any inconsistency."""
-    from engine.replay import replay_case
+def _anchor_if_due() -> None:
+    """The timer worker also signs the periodic audit anchor (a failure is logged, not fatal)."""
+    from engine.errors import Conflict
 
-    if not reference and not all_cases:
-        raise click.UsageError("give a REFERENCE or --all")
-    stmt = select(Case).order_by(Case.id)
-    if reference:
-        stmt = stmt.where(Case.reference == reference)
-    cases = list(db.session.scalars(stmt))
-    if not cases:
-        raise click.ClickException("no such case")
-    bad = 0
-    with click.progressbar(cases, label="Verifying") as bar:
-        for case in bar:
-            result = replay_case(db.session, case)
-            if not result["consistent"]:
-                bad += 1
-                click.echo(f"\n{case.reference}: " + "; ".join(result["differences"]), err=True)
-    click.echo(f"{len(cases) - bad} consistent, {bad} inconsistent")
-    if bad:
-        raise SystemExit(1)
+    from .audit.signing import anchor_if_due
+
+    try:
+        with unit_of_work():
+            anchor = anchor_if_due(utcnow())
+    except Conflict as exc:
+        current_app.logger.error("audit anchor not signed: %s %s", exc.message, exc.details or "")
+        return
+    if anchor is not None:
+        click.echo(f"signed audit anchor {anchor.seq} over {anchor.case_count} cases")
 
 
 def init_app(app: Flask) -> None:
-    for group in (processes_cli, users_cli, demo_cli, timers_cli, audit_cli):
+    for group in (processes_cli, users_cli, demo_cli, timers_cli):
         app.cli.add_command(group)

@@ -200,11 +200,20 @@ class HistorySchema(Schema):
     events = fields.List(fields.Nested(EventSchema))
 
 
+class DifferenceSchema(Schema):
+    """One disagreement found: at event ``event`` (null: the final state), ``field`` should be ``expected``."""
+
+    event = fields.Integer(allow_none=True)
+    field = fields.String()
+    expected = fields.Raw(allow_none=True)
+    found = fields.Raw(allow_none=True)
+
+
 class ReplaySchema(Schema):
     consistent = fields.Boolean()
     chain_valid = fields.Boolean()
     steps = fields.Integer()
-    differences = fields.List(fields.String())
+    differences = fields.List(fields.Nested(DifferenceSchema))
 
 
 class ProcessSchema(Schema):

@@ -16,6 +16,7 @@ from engine.errors import Conflict
 from engine.inbox import TaskFilter, count_queues, list_tasks, next_task
 from engine.intake import SERVICES
 from engine.models import ProcessDefinition
+from engine.roles import is_read_only
 
 from ..auth import current_actor
 from ..extensions import db
@@ -84,6 +85,8 @@ def _url(values: dict[str, str], **changes: Any) -> str:
 def inbox() -> Any:
     values = _filters()
     actor, now = current_actor(), utcnow()
+    if is_read_only(actor):  # an auditor has no queue: their work starts at the audit pages
+        return redirect(url_for("audit.index"))
     items, total = list_tasks(db.session, actor, _task_filter(values), now)
     context = {
         "values": values,

@@ -1,0 +1,203 @@
+"""Integrity of the record: each case's hash chain, checked event by event, and its replay.
+
+:func:`check_chain` re-derives every event's hash from its content and its predecessor's, so a
+changed byte, a removed, inserted or swapped event, or a case head that does not match the log
+shows up as a :class:`~engine.replay.Difference` at the event where it happened. What one case's
+chain cannot show — its last events or the whole case removed together with its head — is the
+anchors' job (:mod:`engine.anchors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .audit import GENESIS_HASH, case_events, event_hash
+from .audit import _body as event_body  # the chain's own definition of what an event's hash covers
+from .clock import aware
+from .models import Case, CaseEvent
+from .replay import Difference, replay_events, stored_documents, stored_tasks
+
+
+def check_chain(case: Case, events: list[CaseEvent]) -> list[Difference]:
+    """Every break in ``case``'s chain: wrong sequence, a hash its content does not give, the head."""
+    problems: list[Difference] = []
+    prev = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            problems.append(Difference(event.seq, "seq", expected_seq, event.seq))
+        recomputed = event_hash(prev, event_body(case.reference, event))
+        if recomputed != event.hash:
+            problems.append(Difference(event.seq, "hash", recomputed, event.hash))
+        prev = event.hash
+    if len(events) != case.event_count:
+        problems.append(Difference(None, "case.event_count", len(events), case.event_count))
+    if case.last_event_hash != prev:
+        problems.append(Difference(None, "case.last_event_hash", prev, case.last_event_hash))
+    return problems
+
+
+@dataclass
+class CaseVerdict:
+    """What verifying one case found."""
+
+    reference: str
+    events: int
+    steps: int
+    chain: list[Difference] = field(default_factory=list)
+    replay: list[Difference] = field(default_factory=list)
+    anchor: list[Difference] = field(default_factory=list)
+    missing: bool = False
+
+    @property
+    def chain_valid(self) -> bool:
+        return not self.chain and not self.anchor and not self.missing
+
+    @property
+    def consistent(self) -> bool:
+        return self.chain_valid and not self.replay
+
+    @property
+    def differences(self) -> list[Difference]:
+        return self.chain + self.anchor + self.replay
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "consistent": self.consistent,
+            "chain_valid": self.chain_valid,
+            "missing": self.missing,
+            "events": self.events,
+            "steps": self.steps,
+            "differences": [d.as_dict() for d in self.differences],
+        }
+
+
+Anchored = tuple[tuple[int, str], int]  # ((event_count, hash), anchor seq)
+
+
+def check_anchored(events: list[CaseEvent], anchored: Anchored | None) -> list[Difference]:
+    """The case must still hold the event an anchor signed, with the same hash."""
+    if anchored is None:
+        return []
+    (count, digest), seq = anchored
+    if len(events) < count:
+        return [Difference(count, "event_count", f">= {count} (anchor {seq})", len(events))]
+    if events[count - 1].hash != digest:
+        return [Difference(count, "hash", f"{digest} (anchor {seq})", events[count - 1].hash)]
+    return []
+
+
+def verify_case(
+    session: Session,
+    case: Case,
+    anchored: Anchored | None = None,
+    preloaded: tuple[list[CaseEvent], list[Any], dict[int, str]] | None = None,
+) -> CaseVerdict:
+    """Check ``case``'s chain (and what an anchor signed of it) and replay it; never raises.
+
+    ``preloaded``: the case's events, task rows and documents when read beforehand.
+    """
+    events, tasks, documents = preloaded if preloaded is not None else (case_events(session, case), None, None)
+    verdict = CaseVerdict(case.reference, len(events), 0, chain=check_chain(case, events))
+    verdict.anchor = check_anchored(events, anchored)
+    replay = replay_events(session, case, events, tasks, documents)
+    verdict.steps, verdict.replay = replay.steps, replay.differences
+    return verdict
+
+
+def cases_to_verify(session: Session, reference: str | None = None, since: datetime | None = None) -> list[int]:
+    """Ids of the cases to verify: one by reference, or all (changed since ``since``), oldest first."""
+    stmt = select(Case.id).order_by(Case.id)
+    if reference is not None:
+        stmt = stmt.where(Case.reference == reference)
+    if since is not None:
+        stmt = stmt.where(Case.updated_at >= aware(since))
+    return list(session.scalars(stmt))
+
+
+def verify_cases(
+    session: Session, case_ids: list[int], anchored: dict[str, Anchored] | None = None, batch: int = 200
+) -> Iterator[CaseVerdict]:
+    """Verify cases in batches (a few queries per batch), forgetting each batch (memory stays flat)."""
+    anchored = anchored or {}
+    for start in range(0, len(case_ids), batch):
+        chunk = case_ids[start : start + batch]
+        events: dict[int, list[CaseEvent]] = {case_id: [] for case_id in chunk}
+        for event in session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id.in_(chunk)).order_by(CaseEvent.case_id, CaseEvent.seq)
+        ):
+            events[event.case_id].append(event)
+        tasks, documents = stored_tasks(session, chunk), stored_documents(session, chunk)
+        for case in session.scalars(select(Case).where(Case.id.in_(chunk)).order_by(Case.id)):
+            preloaded = (events[case.id], tasks[case.id], documents[case.id])
+            yield verify_case(session, case, anchored.get(case.reference), preloaded)
+        session.expunge_all()
+
+
+def missing_cases(session: Session, anchored: dict[str, Anchored]) -> list[CaseVerdict]:
+    """Anchored cases the database no longer holds."""
+    present = set(session.scalars(select(Case.reference)))
+    verdicts = []
+    for reference in sorted(set(anchored) - present):
+        (count, _), seq = anchored[reference]
+        missing = Difference(None, "case", f"{count} events (anchor {seq})", "missing")
+        verdicts.append(CaseVerdict(reference, 0, 0, anchor=[missing], missing=True))
+    return verdicts
+
+
+@dataclass
+class VerificationPlan:
+    """What a verification run checks: the anchors, then each case, then anchored cases gone."""
+
+    case_ids: list[int]
+    anchored: dict[str, Anchored]
+    anchor_problems: list[Difference]
+    missing: list[CaseVerdict]
+    missing_guards: list[str]
+    anchors: int
+    signatures_checked: bool
+
+
+def plan_verification(
+    session: Session,
+    *,
+    reference: str | None = None,
+    since: datetime | None = None,
+    certificate: Any = None,
+    exported: list[dict[str, Any]] | None = None,
+) -> VerificationPlan:
+    """Check the anchors (and an exported copy of them) and list the cases to verify.
+
+    ``certificate`` checks the anchors' signatures; ``exported`` are anchors an auditor kept
+    outside the system, which the database must still hold unchanged.
+    """
+    from . import anchors
+    from .append_only import missing_guards
+
+    stored = anchors.stored_records(session)
+    problems = anchors.check_anchor_chain(stored, certificate)
+    records = stored
+    if exported is not None:
+        problems += anchors.check_anchor_chain(exported, certificate)
+        problems += anchors.compare_with_export(stored, exported)
+        last = max((r["seq"] for r in exported), default=0)
+        records = exported + [r for r in stored if r["seq"] > last]
+    anchored = anchors.fold_heads(records)
+    if reference is not None:
+        anchored = {k: v for k, v in anchored.items() if k == reference}
+    missing = missing_cases(session, anchored)
+    return VerificationPlan(
+        case_ids=cases_to_verify(session, reference, since),
+        anchored=anchored,
+        anchor_problems=problems,
+        missing=missing,
+        missing_guards=missing_guards(session),
+        anchors=len(records),
+        signatures_checked=certificate is not None,
+    )

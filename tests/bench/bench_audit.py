@@ -1,0 +1,144 @@
+"""Benchmark: verify + replay of N completed referral cases (default 10,000); target ≥ 300 cases/s.
+
+The cases are made once through the real engine (intake, then the eight steps, one transaction
+each) in a SQLite file kept under the temp directory and
+reused by later runs (``BENCH_AUDIT_DIR`` chooses the directory). Then, in one run, it times what ``audit verify --all`` does per case (chain,
+anchor check, replay, comparison with the stored state), the chain check alone, and records memory
+while going: RSS every 1,000 cases, and tracemalloc's current/peak over a second, shorter pass.
+
+    .venv/bin/python tests/bench/bench_audit.py            # BENCH_AUDIT_CASES=10000
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+TARGET = 300.0
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def build(directory: Path, count: int) -> None:
+    """``count`` completed referrals through the engine, in ``directory``/bench.db."""
+    from tests.bench.bench_engine import EngineBench
+
+    directory.mkdir(parents=True, exist_ok=True)
+    bench = EngineBench(directory)
+    t0 = time.perf_counter()
+    for n in range(count):
+        bench.case()
+        bench.db.session.expunge_all()
+        if (n + 1) % 1000 == 0:
+            print(f"  built {n + 1} cases ({(n + 1) / (time.perf_counter() - t0):.0f}/s)", flush=True)
+    bench.close()
+    (directory / "complete").write_text(str(count))
+
+
+def main() -> None:
+    count = int(os.environ.get("BENCH_AUDIT_CASES", "10000"))
+    directory = Path(os.environ.get("BENCH_AUDIT_DIR", Path(tempfile.gettempdir()) / f"sibalang-bench-audit-{count}"))
+    path = directory / "bench.db"
+    os.environ.setdefault("SIBALANG_INSTANCE_DIR", str(directory))
+    if not (directory / "complete").exists():
+        print(f"building {count} completed cases in {path} (once) …", flush=True)
+        if path.exists():
+            path.unlink()
+        build(directory, count)
+
+    from sqlalchemy import func, select
+
+    from engine import anchors
+    from engine.audit import case_events
+    from engine.integrity import check_chain, plan_verification, verify_cases
+    from engine.models import Case
+    from tests.conftest import make_config
+    from tests.tampering import signing_pair
+    from web import create_app
+    from web.extensions import db
+
+    key, cert = directory / "keys" / "signing-key.pem", directory / "keys" / "signing-cert.pem"
+    if not cert.exists():  # once, with the database: its anchors are signed with this key
+        key, cert = signing_pair(directory / "keys")
+    app = create_app(make_config(directory, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    with app.app_context():
+        total = db.session.scalar(select(func.count(Case.id)))
+        assert total == count, f"{path} holds {total} cases, not {count}: delete it to rebuild"
+        from letters.signing import load_key_pair
+
+        pair = load_key_pair(cert, key)
+        t0 = time.perf_counter()
+        if anchors.latest_anchor(db.session) is None:
+            anchors.create_anchor(db.session, pair, datetime.now(UTC))
+            db.session.commit()
+        t_anchor = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        plan = plan_verification(db.session, certificate=pair.certificate)
+        t_plan = time.perf_counter() - t0
+        assert not plan.anchor_problems and len(plan.anchored) == count
+
+        rss = [(0, rss_mb())]
+        t0 = time.perf_counter()
+        bad = 0
+        for n, verdict in enumerate(verify_cases(db.session, plan.case_ids, plan.anchored), start=1):
+            bad += not verdict.consistent
+            if n % 1000 == 0:
+                rss.append((n, rss_mb()))
+        t_verify = time.perf_counter() - t0
+        assert bad == 0, f"{bad} inconsistent cases in an untouched record"
+
+        subset = plan.case_ids[: min(count, 2000)]
+        t0 = time.perf_counter()
+        for start in range(0, len(subset), 200):
+            for case in db.session.scalars(select(Case).where(Case.id.in_(subset[start : start + 200]))):
+                assert not check_chain(case, case_events(db.session, case))
+            db.session.expunge_all()
+        t_chain = time.perf_counter() - t0
+
+        tracemalloc.start()
+        traced = []
+        for n, _ in enumerate(verify_cases(db.session, subset, plan.anchored), start=1):
+            if n % 500 == 0:
+                current, peak = tracemalloc.get_traced_memory()
+                traced.append((n, current / 2**20, peak / 2**20))
+        tracemalloc.stop()
+        db.session.rollback()
+
+    from tests.bench.bench_engine import bare_spiff_case
+
+    bare = bare_spiff_case()
+    bare()
+    sample = min(count, 1000)
+    t0 = time.perf_counter()
+    for _ in range(sample):
+        bare()
+    bare_rate = sample / (time.perf_counter() - t0)
+
+    rate = count / t_verify
+    print(f"\nverify + replay of {count} completed referral cases (SQLite file, one process)")
+    print(f"  anchor over all heads (signed):      {t_anchor * 1000:8.0f} ms")
+    print(f"  anchors checked, cases listed:       {t_plan * 1000:8.0f} ms")
+    print(f"  verify + replay, all cases:          {t_verify:8.1f} s  = {rate:6.0f} cases/s  (target ≥ {TARGET:.0f})")
+    print(f"  chain check alone ({len(subset)} cases):     {len(subset) / t_chain:8.0f} cases/s")
+    print(f"  replay share of the per-case cost:   {1 - (t_chain / len(subset)) / (t_verify / count):8.0%}")
+    print(f"  bare SpiffWorkflow happy path alone: {bare_rate:8.0f} cases/s  (in memory: no database, no checks)")
+    print(f"  verify + replay cost / bare run:     {bare_rate / rate:8.2f} ×")
+    print("  RSS (MB) every 1000 cases:           " + " ".join(f"{mb:.0f}" for _, mb in rss))
+    print("  tracemalloc current/peak (MB):       " + " ".join(f"{n}:{c:.1f}/{p:.1f}" for n, c, p in traced))
+    print(f"  {'MEETS' if rate >= TARGET else 'BELOW'} the target: {rate / TARGET:.2f} × {TARGET:.0f} cases/s")
+
+
+if __name__ == "__main__":
+    main()
