@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .audit import case_events
-from .cases import SCRIPT_ENGINE, reached_end, next_timer_at, ready_user_tasks, restore_workflow, seed_start_data
+from .cases import SCRIPT_ENGINE, next_timer_at, reached_end, ready_user_tasks, restore_workflow, seed_start_data
 from .clock import aware, frozen_at
 from .definitions import LoadedDefinition, load_definition
 from .errors import EngineError
