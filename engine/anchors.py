@@ -32,10 +32,10 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from .audit import canonical_json
+from .chain import Difference
 from .clock import aware
 from .errors import Conflict
 from .models import AuditAnchor, Case, CaseEvent
-from .replay import Difference
 
 EXPORT_FORMAT = "sibalang-anchors/1"
 GENESIS = "0" * 64

@@ -17,29 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import GENESIS_HASH, case_events, event_hash
-from .audit import _body as event_body  # the chain's own definition of what an event's hash covers
+from . import anchors
+from .append_only import missing_guards
+from .audit import case_events
+from .chain import Difference, check_chain
 from .clock import aware
 from .models import Case, CaseEvent
-from .replay import Difference, replay_events, stored_documents, stored_tasks
-
-
-def check_chain(case: Case, events: list[CaseEvent]) -> list[Difference]:
-    """Every break in ``case``'s chain: wrong sequence, a hash its content does not give, the head."""
-    problems: list[Difference] = []
-    prev = GENESIS_HASH
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            problems.append(Difference(event.seq, "seq", expected_seq, event.seq))
-        recomputed = event_hash(prev, event_body(case.reference, event))
-        if recomputed != event.hash:
-            problems.append(Difference(event.seq, "hash", recomputed, event.hash))
-        prev = event.hash
-    if len(events) != case.event_count:
-        problems.append(Difference(None, "case.event_count", len(events), case.event_count))
-    if case.last_event_hash != prev:
-        problems.append(Difference(None, "case.last_event_hash", prev, case.last_event_hash))
-    return problems
+from .replay import replay_events, stored_documents, stored_tasks
 
 
 @dataclass
@@ -177,9 +161,6 @@ def plan_verification(
     ``certificate`` checks the anchors' signatures; ``exported`` are anchors an auditor kept
     outside the system, which the database must still hold unchanged.
     """
-    from . import anchors
-    from .append_only import missing_guards
-
     stored = anchors.stored_records(session)
     problems = anchors.check_anchor_chain(stored, certificate)
     records = stored

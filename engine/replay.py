@@ -12,7 +12,7 @@ gateway accepts, an unknown task, a missing version) is a difference too, never 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .audit import case_events
 from .cases import SCRIPT_ENGINE, next_timer_at, reached_end, ready_user_tasks, restore_workflow, seed_start_data
+from .chain import Difference, check_chain
 from .clock import aware, frozen_at
 from .definitions import LoadedDefinition, load_definition
 from .errors import EngineError
@@ -37,23 +38,6 @@ SIDE_EVENTS = {"comment", "document_added", "letter_issued"}
 WORKFLOW_EVENTS = {"case_started", "task_completed", "message_received", "timer_fired", "case_migrated"}
 TASK_EVENTS = {"task_claimed", "task_released"}
 KNOWN_EVENTS = SIDE_EVENTS | WORKFLOW_EVENTS | TASK_EVENTS | {"case_closed"}
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One disagreement: at event ``event`` (None: the final state), ``field`` should be ``expected``."""
-
-    event: int | None
-    field: str
-    expected: Any
-    found: Any
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        where = f"event {self.event}: " if self.event is not None else ""
-        return f"{where}{self.field}: expected {self.expected!r}, found {self.found!r}"
 
 
 @dataclass
@@ -552,8 +536,6 @@ def replay_events(
 
 def replay_case(session: Session, case: Case) -> dict[str, Any]:
     """Return ``{consistent, chain_valid, steps, differences}`` for one case (chain and replay)."""
-    from .integrity import check_chain
-
     events = case_events(session, case)
     chain = check_chain(case, events)
     replay = replay_events(session, case, events)

@@ -61,7 +61,8 @@ def main() -> None:
 
     from engine import anchors
     from engine.audit import case_events
-    from engine.integrity import check_chain, plan_verification, verify_cases
+    from engine.chain import check_chain
+    from engine.integrity import plan_verification, verify_cases
     from engine.models import Case
     from tests.conftest import make_config
     from tests.tampering import signing_pair
