@@ -21,7 +21,7 @@ def create_app(config: Any = None) -> Flask:
 
     from engine.models import compact_json
 
-    from . import auth, cli, errors, i18n, labels
+    from . import auth, cli, errors, i18n, labels, xhr_redirect
     from .api import bp as api_bp
     from .extensions import db, login_manager, migrate
 
@@ -33,6 +33,7 @@ def create_app(config: Any = None) -> Flask:
         _tune_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
 
     i18n.init_app(app)
+    xhr_redirect.init_app(app)
     labels.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

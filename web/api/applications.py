@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import intake, regions
 from engine.audit import APPLICANT
-from engine.cases import check_tracking_code, deliver_message, get_case
+from engine.cases import check_tracking_code, get_case
 from engine.clock import utcnow
 from engine.documents import add_document, case_documents
 from engine.errors import Forbidden, NotFound
 from engine.inbox import STATUS_TEXT, may_view_case, missing_documents, public_timeline
 from engine.models import IdempotencyRecord
+from engine.resubmission import resubmit
 
 from ..auth import actor_for, current_staff
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, process_of
@@ -196,7 +197,7 @@ def track_complaint(reference: str) -> Any:
 def resubmit_application(reference: str) -> Any:
     data = load(_resubmit, json_body())
     case = _tracked_case(reference, data["tracking_code"])
-    deliver_message(db.session, case, "pengajuan_ulang", {"note": data["note"]}, APPLICANT, utcnow())
+    resubmit(db.session, case, data["note"], APPLICANT, utcnow())
     return jsonify(tracking_view(case))
 
 

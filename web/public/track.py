@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 
 from engine import intake
 from engine.assignment import assigned_companion
 from engine.audit import APPLICANT
-from engine.cases import check_tracking_code, deliver_message, get_case
+from engine.cases import check_tracking_code, get_case
 from engine.clock import utcnow
 from engine.companions import SHORT_ROLES, phone_display, tel_link, whatsapp_link
 from engine.documents import (
@@ -20,9 +20,10 @@ from engine.documents import (
     get_document,
     missing_documents_status,
 )
-from engine.errors import EngineError, NotFound, NotWaiting
+from engine.errors import EngineError, InvalidSubmission, NotFound, NotWaiting
 from engine.inbox import STATUS_TEXT, public_timeline
 from engine.models import Case
+from engine.resubmission import resubmit
 from engine.text import N_
 
 from ..extensions import db
@@ -71,7 +72,9 @@ def track_lookup() -> Any:
     return redirect(url_for("public.track_status", reference=case.reference))
 
 
-def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+def _status_page(
+    case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200, note: str = ""
+) -> Any:
     missing = missing_documents_status(db.session, case)
     # what the operator asked for and is not uploaded yet comes first in the upload list
     first = [
@@ -91,6 +94,9 @@ def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, st
         required=intake.REQUIRED_DOCUMENTS.get(case.service or "", ()),
         services=intake.SERVICES,
         errors=errors or {},
+        note=note,
+        max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
+        max_bytes=current_app.config["MAX_DOCUMENT_BYTES"],
         notice=session.pop("track_notice", None),
         companion=assigned_companion(db.session, case),
         roles=SHORT_ROLES,
@@ -137,11 +143,12 @@ def track_resubmit(reference: str) -> Any:
     case, code = _tracked(reference)
     if case is None or code is None:
         return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
-    note = request.form.get("note", "").strip()
-    if len(note) > 2000:
-        return _status_page(case, code, {"note": N_("Catatan maksimal 2000 karakter.")}, 422)
+    note = request.form.get("note", "")
     try:
-        deliver_message(db.session, case, "pengajuan_ulang", {"note": note}, APPLICANT, utcnow())
+        resubmit(db.session, case, note, APPLICANT, utcnow())
+    except InvalidSubmission as invalid:
+        db.session.rollback()
+        return _status_page(case, code, {"note": str((invalid.details or {}).get("note", invalid.message))}, 422, note)
     except EngineError as exc:
         db.session.rollback()
         return _status_page(case, code, {"resubmit": exc.message}, 409)

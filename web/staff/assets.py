@@ -16,6 +16,7 @@ PACKAGES = {
     "bpmn-js": "bpmn-js/dist",
     "properties-panel": "@bpmn-io/properties-panel/dist",
     "dmn-js": "dmn-js/dist",
+    "browser-image-compression": "browser-image-compression/dist",
 }
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from engine import cases as case_ops
 from engine.clock import utcnow
 from engine.definitions import load_definition
+from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_document
 from engine.errors import InvalidSubmission
 from engine.inbox import log_access, task_title
+from engine.intake import DOCUMENT_KIND_OWNERS
 
 from ..api.tasks import task_detail, visible_task
 from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
-from ..labels import service_label
+from ..labels import kind_label, service_label
+from ..unit_of_work import discard
 from . import bp, login_required, page_user
 from .companion import visit_weather
 from .forms import build_fields, parse_submission, typed_back
@@ -43,6 +46,8 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
         errors=errors or {},
         may_complete=row.state == "ready" or (row.state == "claimed" and row.claimed_by == user.username),
         documents=documents(row.case),
+        upload_kinds=uploadable_kinds(current_actor()) if row.state in ("ready", "claimed") else [],
+        max_bytes=current_app.config["MAX_DOCUMENT_BYTES"],
         decisions=timeline(row.case, ("task_completed",)),
         service_label=service_label,
         weather=visit_weather(row.spec_name, row.case),
@@ -84,3 +89,42 @@ def release(task_id: str) -> Any:
     case_ops.release_task(db.session, task_id, current_actor(), utcnow())
     flash(_("Tugas dikembalikan ke antrean."), "info")
     return redirect(url_for("staff.inbox"))
+
+
+@bp.post("/tasks/<task_id>/documents")
+@login_required
+def upload(task_id: str) -> Any:
+    """A document of the task's case from the staff page (the supervisor's visit photo): one file,
+    then back to the task (Post/Redirect/Get). The photo keeps its GPS position (engine.documents)."""
+    from ..public.documents import document_settings, read_upload
+
+    row = visible_task(task_id)
+    kind = request.form.get("kind", "")
+    file = request.files.get("file")
+    if kind not in uploadable_kinds(current_actor()):
+        flash(_("Jenis dokumen ini tidak dapat Anda unggah."), "error")
+    elif file is None or not file.filename:
+        flash(_("Pilih atau ambil foto terlebih dahulu."), "error")
+    else:
+        try:
+            add_document(
+                db.session,
+                row.case,
+                read_upload(file),
+                kind,
+                current_actor(),
+                utcnow(),
+                document_settings(),
+                file.filename,
+            )
+        except (DocumentTooLarge, UnsupportedDocumentType) as exc:
+            discard()
+            flash(_(exc.message), "error")
+        else:
+            flash(_("%(kind)s tersimpan.", kind=kind_label(kind)), "success")
+    return redirect(url_for("staff.task", task_id=task_id) + "#foto")
+
+
+def uploadable_kinds(actor: Any) -> list[str]:
+    """The kinds only some roles may upload, that this actor's roles own (the visit photo)."""
+    return [kind for kind, owners in DOCUMENT_KIND_OWNERS.items() if owners & set(actor.roles)]

@@ -38,7 +38,8 @@
   services.forEach(function (s) { s.addEventListener("change", filterUploads); });
   if (services.length) filterUploads();
   // One tap is enough on a slow connection: disable the button while the form is sent.
-  document.querySelectorAll("form").forEach(function (form) {
+  // (forms with uploads show their own progress: web/static/js/upload.js)
+  document.querySelectorAll("form:not([data-upload])").forEach(function (form) {
     form.addEventListener("submit", function () {
       var button = form.querySelector("button[type=submit]");
       if (button) { button.disabled = true; button.textContent = "Mengirim…"; }
