@@ -188,7 +188,8 @@ def test_the_applicant_completes_missing_documents_at_360_px(new_page: Any, live
         page.select_option("#kind", label=label)
         page.set_input_files("#file", jpeg(tmp_path, "dok.jpg"))
         page.get_by_role("button", name="Unggah").click()
-        assert "berhasil diunggah" in page.locator(".alert.ok").inner_text()
+        # sent by script with a progress bar, then the status page reloads with the notice
+        page.locator(".alert.ok", has_text=f"{label} berhasil diunggah").wait_for()
     assert page.locator(".checklist .done").count() == 2
     shot(page, "track-uploaded")
     page.fill("#note", "Sudah saya lengkapi")
