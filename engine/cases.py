@@ -39,6 +39,7 @@ from .definitions import LoadedDefinition, definition_by_id, definition_in_sessi
 from .errors import CaseExpired, Forbidden, NotFound, NotWaiting, TaskAlreadyClaimed, TaskNotActive
 from .forms import validate_submission
 from .history import prune_history
+from .issuing import LetterIssuer, issue_letter_for
 from .models import Case, Counter, HumanTask, Person, ProcessDefinition
 from .notifications import on_case_saved
 from .sandbox import add_working_days, create_script_engine
@@ -321,12 +322,21 @@ def open_tasks(session: Session, case_id: int) -> list[tuple[str, str, str]]:
 
 
 def save_workflow(
-    session: Session, change: CaseChange, loaded: LoadedDefinition, workflow: BpmnWorkflow, actor: Actor, now: datetime
+    session: Session,
+    change: CaseChange,
+    loaded: LoadedDefinition,
+    workflow: BpmnWorkflow,
+    actor: Actor,
+    now: datetime,
+    *,
+    letters: LetterIssuer | None = None,
 ) -> None:
     """Persist a changed workflow with its events: the case row (under its optimistic lock,
     the ORM's ``version_id_col``), the events, the task rows, the notifications. Flushes.
 
     Raises StaleDataError when another transaction changed the case since it was read.
+    An end event with ``issuesLetter`` issues its letter through ``letters`` (raises
+    LettersNotConfigured without one), its event recorded in ``change``.
     """
     case = change.case
     new_rows, dropped, values = _new_task_rows(case, loaded, workflow, change, now)
@@ -354,6 +364,9 @@ def save_workflow(
             role=actor.primary_role,
             payload={"status": values["status"], "end_event": end_id, "reason": values["outcome_reason"]},
         )
+        series = loaded.end_letters.get(end_id or "")
+        if series and end is not None:
+            issue_letter_for(letters, session, case, series, end_id or "", end.data, actor, now, change=change)
     for name, value in values.items():
         setattr(case, name, value)
     session.flush()  # the case row: INSERT for a new case, else UPDATE … WHERE lock_version = …
@@ -510,10 +523,14 @@ def release_task(session: Session, task_id: str, actor: Actor, now: datetime) ->
     return row
 
 
-def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: datetime) -> HumanTask:
+def complete_task(
+    session: Session, task_id: str, actor: Actor, data: Any, now: datetime, *, letters: LetterIssuer | None = None
+) -> HumanTask:
     """Validate ``data`` against the task's form and complete it, advancing the case.
 
-    Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed, InvalidSubmission.
+    A task (or the end it leads to) with ``issuesLetter`` issues its letter through ``letters``
+    in the same unit of work. Raises NotFound, Forbidden, TaskNotActive, TaskAlreadyClaimed,
+    InvalidSubmission, LettersNotConfigured.
     """
     row, case, sha256 = _locked_open_task(session, task_id, actor)
     if row.state == "claimed" and row.claimed_by != actor.username:
@@ -548,7 +565,10 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Any, now: 
         task_spec=row.spec_name,
         payload={"data": submission},
     )
-    save_workflow(session, change, loaded, workflow, actor, now)
+    meta = loaded.tasks.get(row.spec_name)
+    if meta is not None and meta.letter:
+        issue_letter_for(letters, session, case, meta.letter, row.spec_name, task.data, actor, now, change=change)
+    save_workflow(session, change, loaded, workflow, actor, now, letters=letters)
     for name, value in done.items():  # written by the task upsert: the object shows it, unchanged
         set_committed_value(row, name, value)
     return row

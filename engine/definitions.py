@@ -41,6 +41,7 @@ class TaskMeta:
     sla_days: int | None
     due_variable: str | None = None
     ui_form: str | None = None
+    letter: str | None = None  # completing it issues a letter of this series (property issuesLetter)
 
 
 @dataclass
@@ -55,6 +56,8 @@ class LoadedDefinition:
     forms: dict[str, dict[str, Any]]
     tasks: dict[str, TaskMeta] = field(default_factory=dict)
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # end event id → the letter series a case ending there issues (property issuesLetter)
+    end_letters: dict[str, str] = field(default_factory=dict)
 
     def form_schema(self, task_name: str) -> dict[str, Any] | None:
         meta = self.tasks.get(task_name)
@@ -82,6 +85,7 @@ def _task_meta(spec: Any) -> TaskMeta:
         sla_days=int(sla) if sla and str(sla).isdigit() else None,
         due_variable=props.get("dueDateVariable"),
         ui_form=props.get("formUiSchemaFilename"),
+        letter=props.get("issuesLetter") or None,
     )
 
 
@@ -93,6 +97,16 @@ def _end_outcomes(spec: Any) -> dict[str, tuple[str, str]]:
             reason = (task_spec.documentation or task_spec.bpmn_name or "").strip()
             outcomes[task_spec.bpmn_id] = (outcome, reason)
     return outcomes
+
+
+def _end_letters(spec: Any) -> dict[str, str]:
+    letters = {}
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, EndEvent) and task_spec.bpmn_id:
+            series = _properties(task_spec).get("issuesLetter")
+            if series:
+                letters[task_spec.bpmn_id] = series
+    return letters
 
 
 def _digest(files: Mapping[str, str]) -> str:
@@ -393,6 +407,7 @@ def load_definition(definition: ProcessDefinition) -> LoadedDefinition:
         forms=forms,
         tasks=tasks,
         outcomes=_end_outcomes(spec),
+        end_letters=_end_letters(spec),
     )
     with _cache_lock:
         _cache[cache_key] = loaded

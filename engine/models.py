@@ -476,6 +476,38 @@ class ProcedureDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Letter(Base):
+    """An issued letter (recommendation or rejection notice): numbered, rendered once, immutable.
+
+    Only ``status`` and the revocation columns ever change (a manager's revocation, audited).
+    """
+
+    __tablename__ = "letter"
+    __table_args__ = (UniqueConstraint("series", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    series: Mapped[str] = mapped_column(String(32))  # rekomendasi | pemberitahuan (agency profile)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(80), unique=True)
+    source: Mapped[str] = mapped_column(String(128))  # the task or end event that issued it
+    subject: Mapped[str] = mapped_column(String(200))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str | None] = mapped_column(String(32))
+    verify_token: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(HexDigest, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    # the signed PDF/A, exactly as issued: every download returns these bytes
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="valid")  # valid | revoked
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+
 def _guard_append_only_tables() -> None:
     from .append_only import guard_tables
 

@@ -153,6 +153,10 @@ def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, A
         if status == "expired":
             return [("expired", {})]
         return []
+    if event.kind == "letter_issued":
+        # "letter ready" only once a recommendation letter exists (issued in this unit of work)
+        letter = (event.payload or {}).get("letter") or {}
+        return [("letter_ready", {})] if letter.get("series") == "rekomendasi" else []
     if event.kind != "task_completed":
         return []
     decision = data.get("decision")
@@ -164,8 +168,6 @@ def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, A
         return [("visit_planned", {})]
     if event.task_spec == "keputusan_kabid" and decision == "setuju":
         return [("approved", {})]
-    if event.task_spec == "terbitkan_surat":
-        return [("letter_ready", {})]
     if event.task_spec == "balas_pengadu":
         return [("complaint_answered", {"answer": _clip(data.get("balasan"))})]
     return []

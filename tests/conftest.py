@@ -22,14 +22,32 @@ from web import create_app
 from web.auth import actor_for, hash_password
 from web.demo import DEMO_USERS
 from web.extensions import db
+from web.letters import letter_service
 
 PASSWORD = "rahasia-uji-123"
 _HASH: dict[str, str] = {}
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
+_SIGNING: dict[str, Path] = {}
+
+
+def signing_files() -> dict[str, Path]:
+    """One demo signing certificate and key for the whole test run (made on first use)."""
+    if not _SIGNING:
+        import tempfile
+
+        from letters.signing import create_demo_key_pair
+
+        folder = Path(tempfile.mkdtemp(prefix="sibalang-signing-"))
+        cert, key = folder / "certificate.pem", folder / "private-key.pem"
+        create_demo_key_pair(cert, key, "Dinas Sosial Kabupaten Balangan", datetime.now(UTC))
+        _SIGNING.update(SIGNING_CERT_FILE=cert, SIGNING_KEY_FILE=key)
+    return dict(_SIGNING)
+
+
 def make_config(tmp_path: Path, **overrides: Any) -> type:
-    attrs = {"DOCUMENT_DIR": tmp_path / "documents", **overrides}
+    attrs = {"DOCUMENT_DIR": tmp_path / "documents", **signing_files(), **overrides}
     return type("Cfg", (TestConfig,), attrs)
 
 
@@ -205,7 +223,7 @@ class CaseDriver:
         submission = {**SAMPLE_DATA[name], **data}
         submission = {k: v for k, v in submission.items() if v is not None}
         self.clock.advance(hours=1)
-        complete_task(db.session, task.id, self.actor(username), submission, self.clock.now)
+        complete_task(db.session, task.id, self.actor(username), submission, self.clock.now, letters=letter_service())
         return self._commit()
 
     def resubmit(self) -> CaseDriver:

@@ -55,9 +55,10 @@ def create_app(config: Any = None) -> Flask:
 
     audit.init_app(app)
     cli.init_app(app)
-    from . import signing
+    from . import letters, signing
 
     signing.init_app(app)
+    letters.init_app(app)
     return app
 
 

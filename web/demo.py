@@ -15,6 +15,7 @@ from engine.models import Case, HumanTask, User
 
 from .auth import actor_for, create_user
 from .extensions import db
+from .letters import letter_service
 
 DEMO_USERS = [
     ("operator", "Siti Rahmah (Operator)", ["operator"], None),
@@ -133,7 +134,7 @@ def advance(case: Case, steps: int, users: dict[str, User]) -> None:
         data = dict(SAMPLE_DATA[task.task_spec.name])
         if task.task_spec.name == "teruskan_kabid":
             data["bidang"] = task.data.get("bidang_usulan", "rehsos")
-        complete_task(db.session, row.id, actor_for(users[key]), data, utcnow())
+        complete_task(db.session, row.id, actor_for(users[key]), data, utcnow(), letters=letter_service())
 
 
 # Made-up companions, one TKSK per kecamatan and a PSM for two desa of each. The phone numbers are

@@ -92,4 +92,4 @@ def _translate(message: str) -> str:
     return message
 
 
-from . import applications, auth_tokens, cases, openapi, processes, tasks, weather  # noqa: E402,F401
+from . import applications, auth_tokens, cases, letters, openapi, processes, tasks, weather  # noqa: E402,F401

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from engine import intake, regions
@@ -23,6 +23,7 @@ from ..auth import actor_for, current_staff
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, process_of
 from ..errors import ApiError
 from ..extensions import db
+from ..letters import applicant_may_download, case_letter
 from . import bp, doc, json_body, load
 from .schemas import (
     ApplicationCreatedSchema,
@@ -157,8 +158,26 @@ def tracking_view(case: Any) -> dict[str, Any]:
             "can_resubmit": bool(missing),
             "timeline": public_timeline(db.session, case),
             "documents": case_documents(db.session, case, applicant_view=True),
+            "letter": applicant_letter_view(case),
         }
     )
+
+
+def applicant_letter_view(case: Any) -> dict[str, Any] | None:
+    """The applicant's letter: number and status always; the download once it may be had."""
+    letter = case_letter(case)
+    if letter is None:
+        return None
+    url = None
+    if applicant_may_download(case, letter):
+        url = url_for("api.applicant_letter", reference=case.reference)
+    return {
+        "number": letter.number,
+        "series": letter.series,
+        "issued_at": letter.issued_at,
+        "status": letter.status,
+        "download_url": url,
+    }
 
 
 @bp.get("/applications/<reference>")

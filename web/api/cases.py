@@ -17,6 +17,7 @@ from engine.models import Case, HumanTask
 from ..auth import current_actor, staff_required
 from ..disclosure import applicant_for
 from ..extensions import db
+from ..letters import case_letter, letter_ref
 from . import bp, doc
 from .schemas import CaseSchema, HistorySchema, ReplaySchema
 
@@ -67,7 +68,7 @@ def case_view(case: Case) -> dict[str, Any]:
             }
             for t in tasks
         ],
-        letter=None,
+        letter=letter_ref(case_letter(case)),
     )
     return view
 

@@ -80,6 +80,7 @@ class TrackingSchema(Schema):
     can_resubmit = fields.Boolean()
     timeline = fields.List(fields.Nested(TimelineItemSchema))
     documents = fields.List(fields.Nested(TrackedDocumentSchema))
+    letter = fields.Nested("ApplicantLetterSchema", allow_none=True)
 
 
 class TaskItemSchema(Schema):
@@ -153,7 +154,40 @@ class CompleteTaskSchema(Schema):
 
 class LetterRefSchema(Schema):
     number = fields.String()
+    series = fields.String()
+    issued_at = fields.DateTime()
     verify_token = fields.String()
+    sha256 = fields.String()
+    status = fields.String()  # valid | revoked
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class RevokeLetterSchema(Schema):
+    reason = fields.String(required=True)
+
+
+class LetterVerificationSchema(Schema):
+    number = fields.String()
+    series = fields.String()
+    issued_at = fields.DateTime()
+    subject = fields.String()
+    applicant = fields.String()  # partly masked
+    service = fields.String(allow_none=True)
+    status = fields.String()  # valid | revoked
+    revoked_at = fields.DateTime(allow_none=True)
+    sha256 = fields.String()
+
+
+class LetterCheckSchema(LetterVerificationSchema):
+    matches = fields.Boolean()  # the uploaded bytes are the issued PDF
+
+
+class ApplicantLetterSchema(Schema):
+    number = fields.String()
+    series = fields.String()
+    issued_at = fields.DateTime()
+    status = fields.String()
+    download_url = fields.String(allow_none=True)
 
 
 class CaseTaskSchema(Schema):

@@ -18,6 +18,7 @@ from ..auth import current_actor, staff_required
 from ..disclosure import applicant_for
 from ..errors import ApiError
 from ..extensions import db
+from ..letters import letter_service
 from . import bp, doc, json_body, load
 from .schemas import CompleteTaskSchema, TaskDetailSchema, TaskItemSchema, TaskListSchema
 
@@ -161,6 +162,8 @@ def release(task_id: str) -> Any:
 @staff_required()
 def complete(task_id: str) -> Any:
     body = load(_complete, json_body())
-    row = case_ops.complete_task(db.session, task_id, current_actor(), body["data"], utcnow())
+    row = case_ops.complete_task(
+        db.session, task_id, current_actor(), body["data"], utcnow(), letters=letter_service()
+    )
     answer = _item.dump(task_item(row, utcnow()))  # while its case is at hand
     return jsonify(answer)

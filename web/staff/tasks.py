@@ -19,6 +19,7 @@ from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import kind_label, service_label
+from ..letters import letter_service
 from ..unit_of_work import discard
 from . import bp, login_required, page_user
 from .companion import visit_weather
@@ -67,7 +68,9 @@ def complete(task_id: str) -> Any:
     schema = load_definition(row.case.definition).form_schema(row.spec_name)
     data = parse_submission(schema, request.form)
     try:
-        done = case_ops.complete_task(db.session, task_id, current_actor(), data, utcnow())
+        done = case_ops.complete_task(
+            db.session, task_id, current_actor(), data, utcnow(), letters=letter_service()
+        )
     except InvalidSubmission as invalid:
         db.session.rollback()
         return _render(task_id, typed_back(schema, request.form), dict(invalid.details or {})), 422

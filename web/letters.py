@@ -1,0 +1,69 @@
+"""The app's letters service (agency profile, signing key, public URL) and how views present letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, url_for
+
+from engine.models import Case, Letter
+from letters.issue import LetterService, current_letter, letter_by_token, verification
+
+from .extensions import db
+from .signing import key_pair
+
+
+def letter_service() -> LetterService:
+    """Built once per app from its settings; the engine receives it as ``letters=``."""
+    service = current_app.extensions.get("letter_service")
+    if service is None:
+        config = current_app.config
+        service = LetterService(config["AGENCY"], key_pair(), config["PUBLIC_BASE_URL"], config["TIMEZONE"])
+        current_app.extensions["letter_service"] = service
+    return service
+
+
+def letter_ref(letter: Letter | None) -> dict[str, Any] | None:
+    """A letter as case answers carry it."""
+    if letter is None:
+        return None
+    return {
+        "number": letter.number,
+        "series": letter.series,
+        "issued_at": letter.issued_at,
+        "verify_token": letter.verify_token,
+        "sha256": letter.sha256,
+        "status": letter.status,
+        "revoked_at": letter.revoked_at,
+    }
+
+
+def case_letter(case: Case) -> Letter | None:
+    return current_letter(db.session, case)
+
+
+def applicant_may_download(case: Case, letter: Letter | None) -> bool:
+    """A rejection notice at once; a recommendation once handed over (or at issue, if configured)."""
+    if letter is None or letter.status != "valid":
+        return False
+    if letter.series != "rekomendasi" or current_app.config["LETTER_AVAILABLE_TO_APPLICANT"] == "issued":
+        return True
+    return case.status == "completed"  # the hand-over is the step that completes the case
+
+
+def _verifier(token: str) -> dict[str, Any] | None:
+    from engine.errors import NotFound
+
+    try:
+        letter = letter_by_token(db.session, token)
+    except NotFound:
+        return None
+    view = verification(letter)
+    view["url"] = url_for("public.verify_letter", token=token, _external=False)
+    return view
+
+
+def init_app(app: Flask) -> None:
+    if app.config["LETTER_AVAILABLE_TO_APPLICANT"] not in {"handed_over", "issued"}:
+        raise RuntimeError("LETTER_AVAILABLE_TO_APPLICANT must be handed_over or issued")
+    app.extensions["letter_verifier"] = _verifier
