@@ -318,6 +318,11 @@ def public_timeline(session: Session, case: Case) -> list[dict[str, Any]]:
             text = N_("Pendamping sosial ditugaskan untuk Anda.")
         elif event.kind == "timer_fired" and case.status == "expired":
             text = N_("Batas waktu melengkapi berkas terlewati.")
+        elif event.kind == "letter_issued":
+            series = ((event.payload or {}).get("letter") or {}).get("series")
+            text = N_("Surat rekomendasi terbit.") if series == "rekomendasi" else N_("Surat pemberitahuan terbit.")
+        elif event.kind == "letter_revoked":
+            text = N_("Surat dicabut.")
         elif event.kind == "case_closed":
             text = f"Status akhir: {STATUS_TEXT.get(str(event.payload.get('status')), '')}."
         if text:

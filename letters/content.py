@@ -84,7 +84,14 @@ def _applicant_lines(applicant: Applicant) -> tuple[str, ...]:
     lines = [f"{applicant.salutation} {applicant.name}"]
     if applicant.address:
         lines.append(applicant.address)
-    place = ", ".join(p for p in (f"Desa/Kel. {applicant.desa}" if applicant.desa else "", f"Kec. {applicant.kecamatan}" if applicant.kecamatan else "") if p)
+    place = ", ".join(
+        p
+        for p in (
+            f"Desa/Kel. {applicant.desa}" if applicant.desa else "",
+            f"Kec. {applicant.kecamatan}" if applicant.kecamatan else "",
+        )
+        if p
+    )
     if place:
         lines.append(place)
     return tuple(lines)
@@ -94,8 +101,10 @@ def draft_recommendation(profile: AgencyProfile, case: CaseFacts, data: Mapping[
     """The recommendation the manager issues: the kabid's decision and the manager's text."""
     service = case.service if case.service in SERVICE_LABELS else None
     kepada = _text(data, "kepada")
-    addressee = (kepada,) if kepada else (
-        (DEFAULT_ADDRESSEE[service],) if service in DEFAULT_ADDRESSEE else _applicant_lines(case.applicant)
+    addressee = (
+        (kepada,)
+        if kepada
+        else ((DEFAULT_ADDRESSEE[service],) if service in DEFAULT_ADDRESSEE else _applicant_lines(case.applicant))
     )
     series = profile.series["rekomendasi"]
     sifat = _text(data, "sifat").capitalize() or series.sifat

@@ -44,9 +44,9 @@ def case_facts(session: Session, case: Case, timezone: str) -> CaseFacts:
     person = None
     if case.person_id is not None:
         person = session.execute(
-            select(Person.name, Person.nik, Person.birth_date, Person.gender, Person.address, Person.village_code).where(
-                Person.id == case.person_id
-            )
+            select(
+                Person.name, Person.nik, Person.birth_date, Person.gender, Person.address, Person.village_code
+            ).where(Person.id == case.person_id)
         ).first()
     village_code = (person.village_code if person else None) or case.village_code or ""
     village = regions.village(village_code) if village_code else None
@@ -82,9 +82,9 @@ def mask_name(name: str) -> str:
 
 def certificate_name(pair: KeyPair) -> str:
     """Who issued the signing certificate, as the letter's footer names them."""
-    names = pair.certificate.issuer.get_attributes_for_oid(NameOID.COMMON_NAME) or pair.certificate.issuer.get_attributes_for_oid(
-        NameOID.ORGANIZATION_NAME
-    )
+    names = pair.certificate.issuer.get_attributes_for_oid(
+        NameOID.COMMON_NAME
+    ) or pair.certificate.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     value = names[0].value if names else pair.certificate.issuer.rfc4514_string()
     return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
@@ -114,7 +114,9 @@ class LetterService:
             return draft_rejection(self.profile, facts, source, data)
         return draft_recommendation(self.profile, facts, data)
 
-    def preview_html(self, session: Session, case: Case, series: str, source: str, data: Mapping[str, Any], now: datetime) -> str:
+    def preview_html(
+        self, session: Session, case: Case, series: str, source: str, data: Mapping[str, Any], now: datetime
+    ) -> str:
         """The letter as it would be issued now, without number, QR code and signature."""
         draft = self.draft(session, case, series, source, data)
         issue = Issue(None, local_date(aware(now), self.timezone), certificate_issuer=certificate_name(self.key_pair))
@@ -155,7 +157,13 @@ def issue_letter(
     number = series.number(seq, day.year, day.month, case.bidang or "")
     issue = Issue(number, day, service.verify_url(token), token, certificate_name(service.key_pair))
     html = render_html(profile, draft, issue)
-    pdf = sign_pdf(render_pdf(html), service.signer, reason=f"{series.title} {number}", location=profile.place, contact=profile.email)
+    pdf = sign_pdf(
+        render_pdf(html),
+        service.signer,
+        reason=f"{series.title} {number}",
+        location=profile.place,
+        contact=profile.email,
+    )
     letter = Letter(
         case_id=case.id,
         series=draft.series,
@@ -202,7 +210,9 @@ def revoke_letter(session: Session, letter: Letter, reason: str, actor: Actor, n
     if len(reason) < 5:
         raise InvalidSubmission("Alasan pencabutan wajib diisi (minimal 5 karakter)", {"reason": "Minimal 5 karakter"})
     if len(reason) > 1000:
-        raise InvalidSubmission("Alasan pencabutan terlalu panjang (maksimal 1000 karakter)", {"reason": "Maksimal 1000 karakter"})
+        raise InvalidSubmission(
+            "Alasan pencabutan terlalu panjang (maksimal 1000 karakter)", {"reason": "Maksimal 1000 karakter"}
+        )
     case = session.scalars(select(Case).where(Case.id == letter.case_id).with_for_update()).one()
     if letter.status == "revoked":
         raise LetterAlreadyRevoked(f"Surat {letter.number} sudah dicabut")

@@ -73,16 +73,20 @@ def body_template(draft: LetterDraft) -> str:
 def render_html(profile: AgencyProfile, draft: LetterDraft, issue: Issue) -> str:
     """The whole letter as one HTML document."""
     series = profile.series[draft.series]
-    return environment().get_template(body_template(draft)).render(
-        agency=profile,
-        series=series,
-        signer=profile.signers[series.signer],
-        draft=draft,
-        case=draft.case,
-        applicant=draft.case.applicant,
-        facts=draft.facts,
-        issue=issue,
-        page_size=PAPER[profile.paper],
-        logo_uri=_data_uri(profile.logo_file) if profile.logo_file else None,
-        qr_uri=qr_data_uri(issue.verify_url) if issue.verify_url else None,
+    return (
+        environment()
+        .get_template(body_template(draft))
+        .render(
+            agency=profile,
+            series=series,
+            signer=profile.signers[series.signer],
+            draft=draft,
+            case=draft.case,
+            applicant=draft.case.applicant,
+            facts=draft.facts,
+            issue=issue,
+            page_size=PAPER[profile.paper],
+            logo_uri=_data_uri(profile.logo_file) if profile.logo_file else None,
+            qr_uri=qr_data_uri(issue.verify_url) if issue.verify_url else None,
+        )
     )

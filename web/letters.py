@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 
 from engine.models import Case, Letter
-from letters.issue import LetterService, current_letter, letter_by_token, verification
+from letters.issue import LetterService, current_letter
 
 from .extensions import db
 from .signing import key_pair
@@ -51,19 +51,6 @@ def applicant_may_download(case: Case, letter: Letter | None) -> bool:
     return case.status == "completed"  # the hand-over is the step that completes the case
 
 
-def _verifier(token: str) -> dict[str, Any] | None:
-    from engine.errors import NotFound
-
-    try:
-        letter = letter_by_token(db.session, token)
-    except NotFound:
-        return None
-    view = verification(letter)
-    view["url"] = url_for("public.verify_letter", token=token, _external=False)
-    return view
-
-
 def init_app(app: Flask) -> None:
     if app.config["LETTER_AVAILABLE_TO_APPLICANT"] not in {"handed_over", "issued"}:
         raise RuntimeError("LETTER_AVAILABLE_TO_APPLICANT must be handed_over or issued")
-    app.extensions["letter_verifier"] = _verifier

@@ -54,7 +54,12 @@ def get_case_letter(reference: str) -> Any:
 
 
 @bp.post("/cases/<reference>/letter/revoke")
-@doc("Revoke the case's letter with a reason (manager)", body=RevokeLetterSchema, response=LetterRefSchema, tags=("letters",))
+@doc(
+    "Revoke the case's letter with a reason (manager)",
+    body=RevokeLetterSchema,
+    response=LetterRefSchema,
+    tags=("letters",),
+)
 @staff_required("manager")
 def revoke_case_letter(reference: str) -> Any:
     body = load(RevokeLetterSchema(), json_body())

@@ -34,6 +34,11 @@ LIMITED_ENDPOINTS = frozenset(
         "public.track_resubmit",
         "public.track_document",
         "public.verify_letter",
+        "public.verify_upload",
+        "public.track_letter",
+        "api.verify_letter",
+        "api.check_letter_bytes",
+        "api.applicant_letter",
     }
 )
 

@@ -25,9 +25,12 @@ from engine.inbox import STATUS_TEXT, public_timeline
 from engine.models import Case
 from engine.resubmission import resubmit
 from engine.text import N_
+from letters.issue import pdf_of
 
+from ..api.letters import letter_filename, pdf_response
 from ..extensions import db
 from ..i18n import gettext as _
+from ..letters import applicant_may_download, case_letter
 from . import bp
 from .documents import document_response, document_settings, read_upload
 
@@ -81,6 +84,7 @@ def _status_page(
         (m["kind"], m["label"]) for m in missing if not m["uploaded"] and m["kind"] in intake.APPLICANT_DOCUMENT_KINDS
     ]
     rest = [(k, v) for k, v in intake.APPLICANT_DOCUMENT_KINDS.items() if (k, v) not in first]
+    letter = case_letter(case)
     page = render_template(
         "public/track_status.html",
         case=case,
@@ -103,6 +107,8 @@ def _status_page(
         phone_display=phone_display,
         tel_link=tel_link,
         whatsapp_link=whatsapp_link,
+        letter=letter,
+        letter_downloadable=applicant_may_download(case, letter),
     )
     return page, status
 
@@ -163,3 +169,14 @@ def track_document(reference: str, document_id: int) -> Any:
     if document is None:
         raise NotFound("Dokumen tidak ditemukan")
     return document_response(document)
+
+
+@bp.get("/track/<reference>/letter")
+def track_letter(reference: str) -> Any:
+    """The applicant's letter, once handed over (a rejection notice at once)."""
+    case, _code = _tracked(reference)
+    letter = case_letter(case) if case is not None else None
+    if case is None or not applicant_may_download(case, letter):
+        raise NotFound("Surat belum tersedia")
+    assert letter is not None
+    return pdf_response(letter, pdf_of(db.session, letter), letter_filename(letter, case))

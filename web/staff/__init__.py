@@ -96,7 +96,7 @@ def init_app(app: Flask) -> None:
     """CSRF on every form (the bearer-token JSON API is exempt), i18n, then the staff pages."""
     from ..api import bp as api_bp
     from ..extensions import csrf, login_manager
-    from . import assets, case_list, cases, companion, inbox, login, tasks  # noqa: F401  (views register on bp)
+    from . import assets, case_list, cases, companion, inbox, letters, login, tasks  # noqa: F401  (views register on bp)
 
     csrf.init_app(app)
     csrf.exempt(api_bp)

@@ -10,6 +10,7 @@ from engine.clock import utcnow
 from engine.comments import add_comment
 from engine.errors import InvalidSubmission
 from engine.inbox import STATUS_TEXT
+from letters.issue import letters_of
 
 from ..api.cases import case_view, viewable_case
 from ..auth import current_actor
@@ -39,6 +40,7 @@ def _render(reference: str, comment: str = "", error: str | None = None) -> Any:
         comment_error=error,
         service_label=service_label,
         companion=companion_panel(case),
+        letters=letters_of(db.session, case),
     )
 
 

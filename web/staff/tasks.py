@@ -19,20 +19,27 @@ from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import kind_label, service_label
-from ..letters import letter_service
+from ..letters import case_letter, letter_service
 from ..unit_of_work import discard
 from . import bp, login_required, page_user
 from .companion import visit_weather
 from .forms import build_fields, parse_submission, typed_back
+from .letters import letter_preview
 from .present import documents, timeline
 
 
-def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Any:
+def _render(
+    task_id: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    submitted: dict[str, Any] | None = None,
+) -> Any:
     row = visible_task(task_id)
     detail = task_detail(row)
     schema = detail["form_schema"]
     if values is None:
         values = detail["form_defaults"]
+    preview = letter_preview(row, submitted if submitted is not None else values)
     log_access(db.session, row.case, current_actor(), "task", utcnow())
     user = page_user()
     known = {name for name in (schema or {}).get("properties", {})}
@@ -52,6 +59,8 @@ def _render(task_id: str, values: dict[str, Any] | None = None, errors: dict[str
         decisions=timeline(row.case, ("task_completed",)),
         service_label=service_label,
         weather=visit_weather(row.spec_name, row.case),
+        preview=preview,
+        letter=case_letter(row.case),
     )
 
 
@@ -67,6 +76,8 @@ def complete(task_id: str) -> Any:
     row = visible_task(task_id)
     schema = load_definition(row.case.definition).form_schema(row.spec_name)
     data = parse_submission(schema, request.form)
+    if request.form.get("action") == "preview":  # show the letter these values issue; complete nothing
+        return _render(task_id, typed_back(schema, request.form), submitted=data)
     try:
         done = case_ops.complete_task(
             db.session, task_id, current_actor(), data, utcnow(), letters=letter_service()
