@@ -28,7 +28,7 @@ def test_the_shipped_profile_is_balangans() -> None:
 def test_a_second_profile_changes_names_regions_numbers_and_messages(tmp_path: Path) -> None:
     profile = load_profile(CONTOH)
     assert profile.paper == "F4"
-    assert profile.series["rekomendasi"].number(12, 2027, 3, "resos") == "460/0012/REK-resos/2027"
+    assert profile.series["rekomendasi"].number(12, 2027, 3, "rehsos") == "460/0012/REK-rehsos/2027"
     with app_on(tmp_path, AGENCY=profile) as app:
         assert [k.name for k in regions.kecamatan_list()] == ["Hulu Contoh", "Hilir Contoh"]
         assert regions.village("63.11.06.1019") is None
