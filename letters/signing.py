@@ -86,11 +86,14 @@ def create_demo_key_pair(
     Not for real letters: nobody trusts a self-signed certificate but this instance.
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    common_name = f"{organization} (DEMO, bukan sertifikat resmi)"
+    if len(common_name) > 64:  # X.509's upper bound for both attributes
+        common_name = f"{organization[:57].rstrip()} (DEMO)"
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} (DEMO, bukan sertifikat resmi)"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
     certificate = (
