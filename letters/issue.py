@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from cryptography.x509.oid import NameOID
@@ -91,16 +92,24 @@ def certificate_name(pair: KeyPair) -> str:
 
 @dataclass
 class LetterService:
-    """Everything issuing needs, built once by the app from its settings (plain values)."""
+    """Everything issuing needs, built once by the app from its settings (plain values).
+
+    The key pair is read on first use (``load_keys``), so steps that issue nothing never need it.
+    """
 
     profile: AgencyProfile
-    key_pair: KeyPair
+    load_keys: Callable[[], KeyPair]
     public_base_url: str  # QR codes point to {public_base_url}/verify/{token}
     timezone: str
-    signer: KeyPairSigner = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.signer = KeyPairSigner(self.key_pair)
+    @cached_property
+    def key_pair(self) -> KeyPair:
+        """Raises letters.signing.SigningKeyError when the configured files are unusable."""
+        return self.load_keys()
+
+    @cached_property
+    def signer(self) -> KeyPairSigner:
+        return KeyPairSigner(self.key_pair)
 
     def verify_url(self, token: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/verify/{token}"

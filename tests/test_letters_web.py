@@ -273,3 +273,30 @@ def test_a_whole_case_under_another_agency_profile(tmp_path: Path) -> None:
             )
         page = client.get(f"/verify/{case['letter']['verify_token']}").get_data(as_text=True)
         assert "Dinas Sosial P3A Kabupaten Tanjung Contoh" in page and "Balangan" not in page
+
+
+def test_without_its_signing_certificate_the_server_refuses_to_issue_and_keeps_the_task_open(tmp_path: Path) -> None:
+    missing = {"SIGNING_CERT_FILE": tmp_path / "none.pem", "SIGNING_KEY_FILE": tmp_path / "none.key"}
+    with app_on(tmp_path, **missing) as app:
+        client = app.test_client()
+        from tests.conftest import PASSWORD
+
+        tokens: dict[str, dict[str, str]] = {}
+
+        def token(user: str) -> dict[str, str]:
+            if user not in tokens:
+                answer = client.post(f"{API}/auth/token", json={"username": user, "password": PASSWORD}).get_json()
+                tokens[user] = {"Authorization": f"Bearer {answer['token']}"}
+            return tokens[user]
+
+        reference = submit(client)["reference"]
+        walk(client, token, reference, "keputusan_kabid")
+        item = open_task(client, token("manager"), reference)
+        refused = client.post(
+            f"{API}/tasks/{item['id']}/complete",
+            json={"data": SAMPLE_DATA["terbitkan_surat"]},
+            headers=token("manager"),
+        )
+        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "letters_unavailable"
+        assert open_task(client, token("manager"), reference)["name"] == "terbitkan_surat"
+        assert client.get(f"{API}/cases/{reference}", headers=token("manager")).get_json()["letter"] is None

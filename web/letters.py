@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask, current_app
 
 from engine.models import Case, Letter
 from letters.issue import LetterService, current_letter
+from letters.signing import SigningKeyError, load_key_pair
 
 from .extensions import db
-from .signing import key_pair
 
 
 def letter_service() -> LetterService:
@@ -18,7 +19,10 @@ def letter_service() -> LetterService:
     service = current_app.extensions.get("letter_service")
     if service is None:
         config = current_app.config
-        service = LetterService(config["AGENCY"], key_pair(), config["PUBLIC_BASE_URL"], config["TIMEZONE"])
+        keys = functools.partial(
+            load_key_pair, config["SIGNING_CERT_FILE"], config["SIGNING_KEY_FILE"], config["SIGNING_KEY_PASSPHRASE"]
+        )
+        service = LetterService(config["AGENCY"], keys, config["PUBLIC_BASE_URL"], config["TIMEZONE"])
         current_app.extensions["letter_service"] = service
     return service
 
@@ -54,3 +58,17 @@ def applicant_may_download(case: Case, letter: Letter | None) -> bool:
 def init_app(app: Flask) -> None:
     if app.config["LETTER_AVAILABLE_TO_APPLICANT"] not in {"handed_over", "issued"}:
         raise RuntimeError("LETTER_AVAILABLE_TO_APPLICANT must be handed_over or issued")
+
+    @app.errorhandler(SigningKeyError)
+    def _no_signing_key(exc: SigningKeyError) -> Any:
+        """A server without its signing certificate issues no letter: 503, nothing half-written."""
+        from flask import render_template
+
+        from .errors import error_response, wants_json
+
+        db.session.rollback()
+        app.logger.error("letters unavailable: %s", exc)
+        message = "Surat belum dapat diterbitkan: sertifikat tanda tangan elektronik belum terpasang di server"
+        if wants_json():
+            return error_response(503, "letters_unavailable", message)
+        return render_template("error.html", status=503, message=message), 503

@@ -13,13 +13,11 @@ letters_cli = AppGroup("letters", help="Recommendation letters: signing certific
 
 
 def key_pair() -> KeyPair:
-    """The agency's key pair from SIGNING_CERT_FILE / SIGNING_KEY_FILE, read once per app."""
-    cached = current_app.extensions.get("signing_key_pair")
-    if cached is None:
-        config = current_app.config
-        cached = load_key_pair(config["SIGNING_CERT_FILE"], config["SIGNING_KEY_FILE"], config["SIGNING_KEY_PASSPHRASE"])
-        current_app.extensions["signing_key_pair"] = cached
-    return cached
+    """The agency's key pair from SIGNING_CERT_FILE / SIGNING_KEY_FILE, read once per app
+    (the letters' key; audit anchors may sign with it too). Raises SigningKeyError."""
+    from .letters import letter_service
+
+    return letter_service().key_pair
 
 
 @letters_cli.command("demo-certificate")

@@ -16,6 +16,7 @@ from config import BASE_DIR, TestConfig
 from engine.audit import Actor
 from engine.clock import utcnow
 from engine.definitions import deploy_directory
+from tests.conftest import signing_files
 from web import create_app
 from web.demo import load_demo
 from web.extensions import db
@@ -72,7 +73,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     config = type(
         "LiveConfig",
         (TestConfig,),
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.db'}", "DOCUMENT_DIR": tmp / "documents"},
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'live.db'}", "DOCUMENT_DIR": tmp / "documents", **signing_files()},
     )
     app = create_app(config)
     with app.app_context():

@@ -87,7 +87,7 @@ def open_from_inbox(page: Any, reference: str) -> None:
 
 
 def submit(page: Any) -> None:
-    page.click("form.task-form button[type=submit]")
+    page.click("form.task-form button.primary")
 
 
 def test_a_referral_goes_through_every_role_in_the_browser(live: LiveServer, new_page: Any) -> None:
