@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app web
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install assets translations messages chromium db demo timers notify bench clean
+.PHONY: run test lint typecheck unit install assets translations messages chromium letter-deps db demo timers notify bench clean
 
 $(STAMP): requirements.txt tests/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ assets:
 		if [ ! -f static/build/modeler.js ] || [ -n "$$(find assets package-lock.json -newer static/build/modeler.js)" ]; then npm run --silent build; fi; \
 	fi
 
-db: install
+db: install letter-deps
 	SIBALANG_DEMO=1 $(FLASK) db upgrade
 	SIBALANG_DEMO=1 $(FLASK) letters demo-certificate
 	SIBALANG_DEMO=1 $(FLASK) processes deploy bpmn --keep-deployed
@@ -64,15 +64,22 @@ typecheck: install
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-unit: install chromium
+## Debian libraries letters need: Pango for WeasyPrint, the Liberation fonts embedded in every
+## letter, poppler-utils for the tests' pdftotext/pdftoppm (apt-get only when something is missing)
+letter-deps:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -q "Liberation Sans" && command -v pdftotext >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation poppler-utils)
+
+unit: install chromium letter-deps
 	$(BIN)/python -m pytest -q
 
 ## Lint, type-check and the whole test suite (TEST_DATABASE_URL switches to PostgreSQL)
 test: lint typecheck unit
 
 ## Benchmarks (not part of `make test`): prints the figures and ratios measured in one run
-bench: install
+bench: install letter-deps
 	$(BIN)/python tests/bench/bench_engine.py
+	$(BIN)/python tests/bench/bench_letters.py
 
 ## Load test: gunicorn -w 4 on PostgreSQL (LOAD_DATABASE_URL, emptied!), 16 clients for 30 s
 load: install

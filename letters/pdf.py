@@ -8,6 +8,7 @@ in memory (pyHanko's ``SimpleSigner`` re-parses the PEM key on every signature, 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
@@ -22,6 +23,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from .signing import KeyPair
 
@@ -31,10 +33,21 @@ SIGNATURE_FIELD = "TandaTanganElektronik"
 SIGNATURE_BYTES = 16384
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """One font configuration per thread: fontconfig is asked for the fonts once, not per letter."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(html: str) -> bytes:
     """The PDF/A of a letter's HTML (self-contained: no network, no files)."""
     document = HTML(string=html, base_url=None)
-    return document.write_pdf(pdf_variant=PDF_VARIANT) or b""
+    return document.write_pdf(pdf_variant=PDF_VARIANT, font_config=_font_config()) or b""
 
 
 class KeyPairSigner(signers.Signer):

@@ -40,6 +40,7 @@ EVENT_TEXT = {
     "case_closed": N_("Kasus ditutup"),
     "comment": N_("Komentar"),
     "letter_issued": N_("Surat diterbitkan"),
+    "letter_revoked": N_("Surat dicabut"),
     "document_added": N_("Dokumen ditambahkan"),
     "companion_assigned": N_("Pendamping ditugaskan"),
 }

@@ -96,5 +96,9 @@ def timeline(case: Case, kinds: tuple[str, ...] | None = None) -> list[Entry]:
             entry.lines = describe(None, payload.get("data") or {})
         elif ev.kind == "timer_fired":
             entry.text = ", ".join(payload.get("timers") or [])
+        elif ev.kind == "letter_issued":
+            entry.text = str((payload.get("letter") or {}).get("number", ""))
+        elif ev.kind == "letter_revoked":
+            entry.text = f"{(payload.get('letter') or {}).get('number', '')}: {payload.get('reason', '')}"
         entries.append(entry)
     return entries
