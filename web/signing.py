@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 
 from engine.clock import utcnow
 from letters.signing import KeyPair, SigningKeyError, create_demo_key_pair, load_key_pair
 
-letters_cli = AppGroup("letters", help="Recommendation letters: signing certificate.")
+from .unit_of_work import CommandGroup
+
+letters_cli = CommandGroup("letters", help="Recommendation letters: signing certificate.")
 
 
 def key_pair() -> KeyPair:

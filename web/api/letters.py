@@ -49,7 +49,6 @@ def get_case_letter(reference: str) -> Any:
     case = viewable_case(reference, "letter")
     letter = _letter_of(case)
     pdf = pdf_of(db.session, letter)
-    db.session.commit()  # the access log entry
     return pdf_response(letter, pdf, letter_filename(letter, case))
 
 
@@ -66,7 +65,6 @@ def revoke_case_letter(reference: str) -> Any:
     case = viewable_case(reference, "letter_revoke")
     letter = revoke_letter(db.session, _letter_of(case), body["reason"], current_actor(), utcnow())
     answer = LetterRefSchema().dump(letter_ref(letter))
-    db.session.commit()
     return jsonify(answer)
 
 

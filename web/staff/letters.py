@@ -31,7 +31,6 @@ def letter_pdf(reference: str) -> Any:
     if letter is None:
         raise NotFound(_("Kasus ini belum memiliki surat."))
     pdf = pdf_of(db.session, letter)
-    db.session.commit()  # the access log entry
     return pdf_response(letter, pdf, letter_filename(letter, case))
 
 
@@ -53,7 +52,6 @@ def letter_revoke(reference: str) -> Any:
         db.session.rollback()
         flash(invalid.message, "error")
         return redirect(url_for("staff.case", reference=reference) + "#surat")
-    db.session.commit()
     flash(_("Surat %(number)s dicabut.", number=letter.number), "success")
     return redirect(url_for("staff.case", reference=reference) + "#surat")
 
