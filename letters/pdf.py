@@ -24,6 +24,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 from .signing import KeyPair
 
@@ -46,7 +47,9 @@ def _font_config() -> FontConfiguration:
 
 def render_pdf(html: str) -> bytes:
     """The PDF/A of a letter's HTML (self-contained: no network, no files)."""
-    document = HTML(string=html, base_url=None)
+    # data: URIs only (logo, QR code): a letter never fetches a file or a URL, whatever its text says
+    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=False)
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
     return document.write_pdf(pdf_variant=PDF_VARIANT, font_config=_font_config()) or b""
 
 

@@ -130,6 +130,32 @@ def test_the_letter_follows_the_agency_profile(tmp_path: Path) -> None:
     assert re.search(r"Page size:\s+609\.\d+ x 935\.\d+ pts", info), info  # F4: 215 × 330 mm
 
 
+def test_rendering_fetches_nothing_but_data_uris(tmp_path: Path) -> None:
+    """Defence in depth behind autoescaping: a letter never reads a local file or a URL."""
+    from PIL import Image
+
+    local = tmp_path / "secret.png"
+    Image.new("RGB", (40, 40), "red").save(local)
+    inline = "data:image/svg+xml;charset=utf-8,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27 width=%2710%27 height=%2710%27/%3E"
+    pdf = tmp_path / "out.pdf"
+
+    def images(html: str) -> list[str]:
+        pdf.write_bytes(render_pdf(html))
+        listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+        return listing.splitlines()[2:]
+
+    assert len(images(f'<p>x</p><img src="{local.as_uri()}" width="40">')) == 0
+    assert (
+        len(
+            images(
+                f'<p>x</p><img src="{local.as_uri()}" width="40"><img src="data:image/png;base64,{__import__("base64").b64encode(local.read_bytes()).decode()}">'
+            )
+        )
+        == 1
+    )
+    assert images(f'<p>x</p><img src="{inline}">') == []  # an SVG is drawn, not an image XObject
+
+
 if __name__ == "__main__":
     EXPECTED.mkdir(parents=True, exist_ok=True)
     for name, draft in drafts().items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -102,6 +103,11 @@ def test_the_letter_embeds_its_fonts_and_renders_to_one_page(driver: Any, tmp_pa
     path.write_bytes(pdf_of(db.session, letter))
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # the "emb" column
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    root = PdfFileReader(io.BytesIO(path.read_bytes())).root
+    metadata = root["/Metadata"].get_object().data  # archived as PDF/A-2b, with its sRGB output intent
+    assert b'pdfaid:part="2"' in metadata and b'pdfaid:conformance="B"' in metadata and "/OutputIntents" in root
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.M) and re.search(r"^Page size:.*\(A4\)", info, re.M), info
     ARTIFACTS.mkdir(exist_ok=True)
