@@ -63,5 +63,8 @@ def letter_preview(row: HumanTask, submitted: dict[str, Any] | None) -> str | No
         return None
     _loaded, workflow = case_ops.restore_workflow(row.case)
     task = workflow.get_task_from_id(UUID(row.id))
-    data = {**(task.data if task is not None else {}), **(submitted or {})}
+    schema = load_definition(row.case.definition).form_schema(row.spec_name) or {}
+    # what the form shows before anything is typed: the schema's defaults
+    defaults = {k: p["default"] for k, p in (schema.get("properties") or {}).items() if "default" in p}
+    data = {**(task.data if task is not None else {}), **defaults, **(submitted or {})}
     return letter_service().preview_html(db.session, row.case, meta.letter, row.spec_name, data, utcnow())
