@@ -1,7 +1,7 @@
 """letters: issued recommendation letters and rejection notices (numbered, signed PDF, verification token)
 
 Revision ID: 02cf85f8a4b9
-Revises: a9d4e1c7b2f5
+Revises: e4a9c7b2d1f0
 Create Date: 2026-12-01 22:03:58.300000
 
 """
@@ -13,7 +13,7 @@ import engine.models
 
 # revision identifiers, used by Alembic.
 revision = '02cf85f8a4b9'
-down_revision = 'a9d4e1c7b2f5'
+down_revision = 'e4a9c7b2d1f0'
 branch_labels = None
 depends_on = None
 
