@@ -34,7 +34,7 @@ from .history import prune_history
 from .models import Case, CaseEvent, Document, HumanTask, ProcessDefinition
 
 # Events that record what happened around the workflow but do not move it.
-SIDE_EVENTS = {"comment", "document_added", "letter_issued"}
+SIDE_EVENTS = {"comment", "document_added", "letter_issued", "letter_revoked"}
 WORKFLOW_EVENTS = {"case_started", "task_completed", "message_received", "timer_fired", "case_migrated"}
 TASK_EVENTS = {"task_claimed", "task_released"}
 KNOWN_EVENTS = SIDE_EVENTS | WORKFLOW_EVENTS | TASK_EVENTS | {"case_closed"}
