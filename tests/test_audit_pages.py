@@ -70,7 +70,7 @@ def test_time_travel_shows_the_case_as_it_was_after_the_chosen_event(client: Any
     login(client, "auditor")
     page = client.get(f"/audit/cases/{cases['done']}?event=2")
     assert page.status_code == 200
-    assert "Keadaan setelah peristiwa 2 dari 10" in page.text
+    assert "Keadaan setelah peristiwa 2 dari 11" in page.text
     # after the verification (event 2) the verification is done and the visit is active
     completed = json.loads(page.text.split("data-completed='")[1].split("'")[0])
     current = json.loads(page.text.split("data-current='")[1].split("'")[0])
@@ -78,7 +78,7 @@ def test_time_travel_shows_the_case_as_it_was_after_the_chosen_event(client: Any
     assert any("kunjungan" in c for c in current)
     assert "status_dtsen" in page.text and "kondisi_rumah" not in page.text  # data as it was then
     last = client.get(f"/audit/cases/{cases['done']}").text
-    assert "Keadaan setelah peristiwa 10 dari 10" in last and "kondisi_rumah" in last
+    assert "Keadaan setelah peristiwa 11 dari 11" in last and "kondisi_rumah" in last
     with client.application.app_context():
         logged = db.session.scalars(select(AccessLog.action).where(AccessLog.username == "auditor")).all()
     assert "audit" in logged
@@ -106,13 +106,13 @@ def test_a_case_history_exports_as_json_csv_and_pdf(client: Any, cases: dict[str
     login(client, "auditor")
     reference = cases["done"]
     document = client.get(f"/audit/cases/{reference}/history.json").get_json()
-    assert document["reference"] == reference and len(document["events"]) == 10
+    assert document["reference"] == reference and len(document["events"]) == 11
     assert document["events"][1]["prev_hash"] == document["events"][0]["hash"]
     assert document["verification"]["consistent"] is True
     rows = list(
         csv.DictReader(io.StringIO(client.get(f"/audit/cases/{reference}/history.csv").data.decode("utf-8-sig")))
     )
-    assert [r["seq"] for r in rows] == [str(n) for n in range(1, 11)] and rows[-1]["kind"] == "case_closed"
+    assert [r["seq"] for r in rows] == [str(n) for n in range(1, 12)] and rows[-1]["kind"] == "case_closed"
     pdf = client.get(f"/audit/cases/{reference}/summary.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
 

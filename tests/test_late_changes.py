@@ -54,7 +54,7 @@ def test_through_the_api_a_late_resubmission_answers_409_and_audit_verify_passes
         time.sleep(1.5)  # the one-second deadline passes; no timer worker runs
         late = client.post(
             f"/api/v1/applications/{created['reference']}/resubmit",
-            json={"tracking_code": created["tracking_code"], "note": "sudah"},
+            json={"tracking_code": created["tracking_code"], "note": "KTP asli sudah saya serahkan ke kantor desa."},
         )
         assert late.status_code == 409 and late.get_json()["error"]["code"] == "case_expired"
         assert "kedaluwarsa" in late.get_json()["error"]["message"]

@@ -20,6 +20,8 @@ from web.extensions import db
 
 NOW = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC)
 STATEMENTS_PER_CASE = 45  # the budget of issue 9 (the private statement layer it replaced ran 69)
+# issuing the recommendation letter at terbitkan_surat (series counter, letter row, its event) came later
+LETTER_STATEMENTS = 8
 
 
 class Statements:
@@ -49,6 +51,7 @@ class Statements:
 def test_a_listener_sees_every_statement_of_a_whole_case(ctx: None, actor: Any, clock: Any) -> None:
     from engine import intake
     from web.demo import sample_application
+    from web.letters import letter_service
 
     data = intake.ApplicationSchema().load(sample_application(0))
     users = {u: actor(u) for u in ("front_office", "operator", "supervisor", "manager", "kadis", "kabid_rehsos")}
@@ -62,7 +65,7 @@ def test_a_listener_sees_every_statement_of_a_whole_case(ctx: None, actor: Any, 
             assert spec_name == name
             statements.paused = False
             user = users["kabid_rehsos" if role == "kabid" else role]
-            complete_task(db.session, task_id, user, SAMPLE_DATA[name], clock.advance(hours=1))
+            complete_task(db.session, task_id, user, SAMPLE_DATA[name], clock.advance(hours=1), letters=letter_service())
         statements.paused = True
         db.session.commit()
         assert case.status == "completed"
@@ -75,8 +78,9 @@ def test_a_listener_sees_every_statement_of_a_whole_case(ctx: None, actor: Any, 
     assert events == case.event_count == statements.rows_into("case_event")
     assert notifications and notifications == statements.rows_into("notification")
     assert tasks <= statements.rows_into("human_task")  # (an upsert row per task that changed)
-    assert sum(s.startswith("UPDATE case_file") for s in writes) == len(HAPPY)
-    assert len(statements.seen) <= STATEMENTS_PER_CASE, "\n".join(s[:100] for s, _, _ in statements.seen)
+    # one per step, plus the letter issued at terbitkan_surat (its number and status on the case row)
+    assert sum(s.startswith("UPDATE case_file") for s in writes) == len(HAPPY) + 1
+    assert len(statements.seen) <= STATEMENTS_PER_CASE + LETTER_STATEMENTS, "\n".join(s[:100] for s, _, _ in statements.seen)
 
 
 def test_a_case_changed_elsewhere_since_it_was_read_is_a_stale_write(ctx: None, driver: Any) -> None:

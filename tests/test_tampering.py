@@ -198,6 +198,9 @@ def _case_rows(case_id: int) -> dict[Any, list[dict[str, Any]]]:
 
 
 def _delete_case(case_id: int) -> None:
+    from engine.models import Letter
+
+    db.session.execute(delete(Letter).where(Letter.case_id == case_id))
     for model in CASE_TABLES:
         db.session.execute(delete(model).where(model.case_id == case_id))
     db.session.execute(delete(Case).where(Case.id == case_id))

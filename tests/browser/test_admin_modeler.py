@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.audit import Actor
 from engine.cases import complete_task
+from web.letters import letter_service
 from engine.clock import utcnow
 from engine.models import Case, HumanTask
 from tests.test_migration import CEK_DTSEN_FORM
@@ -28,7 +29,18 @@ def shot(page: Any, name: str, full: bool = False) -> None:
 
 
 def advance(live: LiveServer, reference: str, *steps: str) -> list[str]:
-    """Complete the open task of each step as its role would; return the open steps after."""
+    """Complete the open task of each step as its role would; return the open steps after.
+
+    Runs in its own thread: Playwright's sync API keeps an event loop in the test's thread, and
+    signing a letter (pyHanko) starts one of its own.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_advance, live, reference, *steps).result()
+
+
+def _advance(live: LiveServer, reference: str, *steps: str) -> list[str]:
     with live.app.app_context():
         case = db.session.scalars(select(Case).where(Case.reference == reference)).one()
         for step in steps:
@@ -38,7 +50,7 @@ def advance(live: LiveServer, reference: str, *steps: str) -> list[str]:
                 )
             ).one()
             who = Actor(f"kabid_{row.bidang}" if row.role == "kabid" else row.role, (row.role,), row.bidang)
-            complete_task(db.session, row.id, who, SAMPLE_DATA[step], utcnow())
+            complete_task(db.session, row.id, who, SAMPLE_DATA[step], utcnow(), letters=letter_service())
             db.session.commit()
         open_rows = db.session.scalars(
             select(HumanTask.spec_name).where(HumanTask.case_id == case.id, HumanTask.state.in_(("ready", "claimed")))
