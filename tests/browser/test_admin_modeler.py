@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from engine.audit import Actor
 from engine.cases import complete_task
-from web.letters import letter_service
 from engine.clock import utcnow
 from engine.models import Case, HumanTask
 from tests.test_migration import CEK_DTSEN_FORM
 from web.demo import SAMPLE_DATA
 from web.extensions import db
+from web.letters import letter_service
 
 from .conftest import ARTIFACTS, PASSWORD, LiveServer
 
