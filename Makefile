@@ -64,11 +64,11 @@ typecheck: install
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-## Debian libraries letters need: Pango for WeasyPrint, the Liberation fonts embedded in every
+## Debian libraries letters need: Pango and HarfBuzz-Subset for WeasyPrint, the Liberation fonts embedded in every
 ## letter, poppler-utils for the tests' pdftotext/pdftoppm (apt-get only when something is missing)
 letter-deps:
-	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -q "Liberation Sans" && command -v pdftotext >/dev/null \
-		|| (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation poppler-utils)
+	@ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q "Liberation Sans" && command -v pdftotext >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation poppler-utils)
 
 unit: install chromium letter-deps
 	$(BIN)/python -m pytest -q
