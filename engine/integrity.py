@@ -23,7 +23,7 @@ from .audit import case_events
 from .chain import Difference, check_chain
 from .clock import aware
 from .models import Case, CaseEvent
-from .replay import replay_events, stored_documents, stored_tasks
+from .replay import replay_events, stored_documents, stored_letters, stored_tasks
 
 
 @dataclass
@@ -81,16 +81,19 @@ def verify_case(
     session: Session,
     case: Case,
     anchored: Anchored | None = None,
-    preloaded: tuple[list[CaseEvent], list[Any], dict[int, str]] | None = None,
+    preloaded: tuple[list[CaseEvent], list[Any], dict[int, str], list[Any]] | None = None,
 ) -> CaseVerdict:
     """Check ``case``'s chain (and what an anchor signed of it) and replay it; never raises.
 
-    ``preloaded``: the case's events, task rows and documents when read beforehand.
+    ``preloaded``: the case's events, task rows, documents and letters when read beforehand.
     """
-    events, tasks, documents = preloaded if preloaded is not None else (case_events(session, case), None, None)
+    if preloaded is not None:
+        events, tasks, documents, letters = preloaded
+    else:
+        events, tasks, documents, letters = case_events(session, case), None, None, None
     verdict = CaseVerdict(case.reference, len(events), 0, chain=check_chain(case, events))
     verdict.anchor = check_anchored(events, anchored)
-    replay = replay_events(session, case, events, tasks, documents)
+    replay = replay_events(session, case, events, tasks, documents, letters)
     verdict.steps, verdict.replay = replay.steps, replay.differences
     return verdict
 
@@ -118,8 +121,9 @@ def verify_cases(
         ):
             events[event.case_id].append(event)
         tasks, documents = stored_tasks(session, chunk), stored_documents(session, chunk)
+        letters = stored_letters(session, chunk)
         for case in session.scalars(select(Case).where(Case.id.in_(chunk)).order_by(Case.id)):
-            preloaded = (events[case.id], tasks[case.id], documents[case.id])
+            preloaded = (events[case.id], tasks[case.id], documents[case.id], letters[case.id])
             yield verify_case(session, case, anchored.get(case.reference), preloaded)
         session.expunge_all()
 

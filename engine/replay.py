@@ -4,13 +4,15 @@ Auditors use it to prove that what the records say happened really happened. The
 reads the stored workflow state to build anything: it starts a fresh instance of the case's
 procedure version and re-executes every recorded event with its recorded data, actor and
 moment. Only at the end is the result compared with what the database holds — the workflow
-state, the case row and the task rows — and every disagreement becomes a :class:`Difference`
+state, the case row, the task rows, the documents and the letters (issued at the steps the
+procedure names, as the log records them, their PDF bytes unchanged) — and every disagreement becomes a :class:`Difference`
 (event number, field, expected, found). A replay that cannot go on (a tampered decision that no
 gateway accepts, an unknown task, a missing version) is a difference too, never an exception.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +33,7 @@ from .definitions import LoadedDefinition, load_definition
 from .errors import EngineError
 from .forms import validate_submission
 from .history import prune_history
-from .models import Case, CaseEvent, Document, HumanTask, ProcessDefinition
+from .models import Case, CaseEvent, Document, HumanTask, Letter, ProcessDefinition
 
 # Events that record what happened around the workflow but do not move it.
 SIDE_EVENTS = {"comment", "document_added", "letter_issued", "letter_revoked"}
@@ -100,6 +102,11 @@ class Replay:
     session: Session | None = None  # to find the versions a case migrated to
     stored_tasks: list[Any] | None = None  # the case's task rows, when read beforehand
     stored_documents: dict[int, str] | None = None
+    stored_letters: list[Any] | None = None  # the case's letter rows, when read beforehand
+    # letters: what the procedure says must be issued (seq, series, source), what the log records
+    letters_due: list[tuple[int, str, str]] = field(default_factory=list)
+    letters_recorded: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    letters_revoked: dict[str, int] = field(default_factory=dict)  # number → seq of its revocation
     _last_seq: int = 0
 
     def differ(self, seq: int | None, name: str, expected: Any, found: Any) -> None:
@@ -158,6 +165,13 @@ class Replay:
             self._close(event)
         elif kind == "document_added":
             self.documents[int(event.payload.get("document_id") or 0)] = str(event.payload.get("sha256"))
+        elif kind == "letter_issued":
+            self.letters_recorded.append((event.seq, dict(event.payload.get("letter") or {})))
+        elif kind == "letter_revoked":
+            number = str((event.payload.get("letter") or {}).get("number"))
+            if number in self.letters_revoked:
+                self.differ(event.seq, "letter_revoked", "one revocation per letter", f"{number} again")
+            self.letters_revoked[number] = event.seq
         if kind in WORKFLOW_EVENTS and not self.stopped:
             self._after_step(event)
 
@@ -230,6 +244,9 @@ class Replay:
             self.workflow.do_engine_steps()
         task.state, task.claimed_by = "completed", task.claimed_by or event.actor
         task.completed_by, task.completed_at = event.actor, aware(event.at)
+        meta = self.loaded.tasks.get(task.spec_name)
+        if meta is not None and meta.letter:  # the engine issues it in the same change
+            self.letters_due.append((event.seq, meta.letter, task.spec_name))
 
     def _message(self, event: CaseEvent) -> None:
         assert self.workflow is not None
@@ -279,6 +296,9 @@ class Replay:
             if event.payload.get(name) != expected[name]:
                 self.differ(event.seq, f"payload.{name}", expected[name], event.payload.get(name))
         self.closed = {**expected, "reason": event.payload.get("reason"), "at": aware(event.at)}
+        series = self.loaded.end_letters.get(expected["end_event"] or "")
+        if series:  # an end event with issuesLetter: issued as the case closes
+            self.letters_due.append((event.seq, series, expected["end_event"]))
 
     def outcome(self) -> dict[str, Any]:
         """Status and end event the replayed workflow reached (as ``save_workflow`` derives them)."""
@@ -418,6 +438,7 @@ def compare_stored(session: Session, replay: Replay) -> None:
             replay.differ(None, f"case.{name}", _plain(expected), _plain(found))
     _compare_tasks(session, replay)
     _compare_documents(session, replay)
+    _compare_letters(session, replay)
 
 
 def _plain(value: Any) -> Any:
@@ -485,6 +506,66 @@ def _compare_documents(session: Session, replay: Replay) -> None:
         replay.differ(None, "documents", replay.documents, rows)
 
 
+_LETTER_COLUMNS = (
+    Letter.case_id,
+    Letter.series,
+    Letter.number,
+    Letter.source,
+    Letter.verify_token,
+    Letter.sha256,
+    Letter.size,
+    Letter.status,
+    Letter.pdf,
+)
+_LETTER_FIELDS = ("series", "number", "source", "verify_token", "sha256", "size")
+
+
+def stored_letters(session: Session, case_ids: list[int]) -> dict[int, list[Any]]:
+    """Each case's letter rows (with their PDF bytes), oldest first, for several cases in one query."""
+    found: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
+    stmt = select(*_LETTER_COLUMNS).where(Letter.case_id.in_(case_ids)).order_by(Letter.case_id, Letter.id)
+    for row in session.execute(stmt):
+        found[row.case_id].append(row)
+    return found
+
+
+def _compare_letters(session: Session, replay: Replay) -> None:
+    """Same letters: issued where the procedure says, as the log records them, the PDF unchanged.
+
+    The recorded ``letter_issued`` payload (protected by the chain) names the letter's number and
+    the SHA-256 of its signed PDF; the stored row and its bytes must still say the same.
+    """
+    rows = replay.stored_letters
+    if rows is None:
+        rows = stored_letters(session, [replay.case.id])[replay.case.id]
+    due = [(series, source) for _, series, source in replay.letters_due]
+    recorded = [(str(r.get("series")), str(r.get("source"))) for _, r in replay.letters_recorded]
+    if due != recorded:
+        first = replay.letters_due or replay.letters_recorded
+        replay.differ(first[0][0] if first else None, "letters", due, recorded)
+    by_number = {row.number: row for row in rows}
+    for seq, record in replay.letters_recorded:
+        number = str(record.get("number"))
+        row = by_number.pop(number, None)
+        if row is None:
+            replay.differ(seq, f"letter[{number}]", "the stored letter", None)
+            continue
+        for name in _LETTER_FIELDS:
+            if record.get(name) != getattr(row, name):
+                replay.differ(seq, f"letter[{number}].{name}", record.get(name), getattr(row, name))
+        digest = hashlib.sha256(bytes(row.pdf or b"")).hexdigest()
+        if digest != record.get("sha256"):
+            replay.differ(seq, f"letter[{number}].pdf", f"sha256 {record.get('sha256')}", f"sha256 {digest}")
+        status = "revoked" if number in replay.letters_revoked else "valid"
+        if row.status != status:
+            replay.differ(replay.letters_revoked.get(number, seq), f"letter[{number}].status", status, row.status)
+    for number, row in by_number.items():  # rows no event records
+        replay.differ(None, f"letter[{number}]", None, f"a stored {row.series} letter no event records")
+    for number, seq in replay.letters_revoked.items():
+        if not any(str(r.get("number")) == number for _, r in replay.letters_recorded):
+            replay.differ(seq, f"letter[{number}]", "an issued letter of this case", None)
+
+
 def _started_on(session: Session, case: Case, events: list[CaseEvent]) -> ProcessDefinition | None:
     """The version the case started on: its own, unless it migrated since (``case_migrated``)."""
     if not any(e.kind == "case_migrated" for e in events):
@@ -519,15 +600,16 @@ def replay_events(
     events: Iterable[CaseEvent],
     tasks: list[Any] | None = None,
     documents: dict[int, str] | None = None,
+    letters: list[Any] | None = None,
 ) -> Replay:
     """Replay ``events`` of ``case`` and compare the outcome with what is stored.
 
-    ``tasks`` and ``documents`` are the case's stored rows when the caller read them already
-    (:func:`stored_tasks`, :func:`stored_documents`, many cases at once).
+    ``tasks``, ``documents`` and ``letters`` are the case's stored rows when the caller read them
+    already (:func:`stored_tasks`, :func:`stored_documents`, :func:`stored_letters`, many cases at once).
     """
     events = list(events)
     replay = start_replay(session, case, events)
-    replay.stored_tasks, replay.stored_documents = tasks, documents
+    replay.stored_tasks, replay.stored_documents, replay.stored_letters = tasks, documents, letters
     for event in events:
         replay.apply(event)
     replay.finish(session)

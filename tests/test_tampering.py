@@ -297,3 +297,72 @@ def test_the_timer_worker_signs_an_anchor_when_the_last_is_old_enough(app: Flask
     again = runner.invoke(args=["timers", "run", "--once"])  # within ANCHOR_INTERVAL_MINUTES: none
     assert again.exit_code == 0 and "signed audit anchor" not in again.output
     assert db.session.scalars(select(AuditAnchor.seq)).all() == [1]
+
+
+def _letter_of(case: Case) -> Any:
+    from engine.models import Letter
+
+    return db.session.scalars(select(Letter).where(Letter.case_id == case.id)).one()
+
+
+def _letter_event(case: Case) -> CaseEvent:
+    return db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "letter_issued")
+    ).one()
+
+
+def test_a_letter_replaced_by_other_bytes_is_found_at_its_issue(app: Flask, record: dict[str, Any]) -> None:
+    case = record["done"][0].case
+    letter, seq = _letter_of(case), _letter_event(case).seq
+    forged = bytes(letter.pdf).replace(b"Rekomendasi", b"Rekomendasx", 1)
+    assert forged != bytes(letter.pdf)
+    letter.pdf = forged
+    db.session.commit()
+    code, output, report = verify(app)
+    assert code == 1
+    found = findings(report, case.reference)
+    assert [(d["event"], d["field"]) for d in found] == [(seq, f"letter[{letter.number}].pdf")]
+    assert f"letter[{letter.number}].pdf" in output
+    assert report["summary"]["inconsistent"] == 1
+
+
+def test_a_letter_row_rewritten_or_deleted_or_revoked_without_record_is_found(
+    app: Flask, record: dict[str, Any]
+) -> None:
+    first, second = (c.case for c in record["done"])
+    letter = _letter_of(first)
+    number, seq = letter.number, _letter_event(first).seq
+    letter.verify_token = "forged-token-for-another-letter"
+    letter.status = "revoked"  # revoked without a letter_revoked event
+    other = _letter_of(second)
+    other_number = other.number
+    db.session.delete(other)
+    db.session.commit()
+    code, _, report = verify(app)
+    assert code == 1
+    found = {(d["event"], d["field"]): d for d in findings(report, first.reference)}
+    assert found[(seq, f"letter[{number}].verify_token")]["found"] == "forged-token-for-another-letter"
+    assert found[(seq, f"letter[{number}].status")]["expected"] == "valid"
+    gone = findings(report, second.reference)
+    assert {
+        "event": _letter_event(second).seq,
+        "field": f"letter[{other_number}]",
+        "expected": "the stored letter",
+        "found": None,
+    } in gone
+
+
+def test_a_letter_planted_in_a_case_the_procedure_issued_none_for_is_found(app: Flask, record: dict[str, Any]) -> None:
+    from engine.models import Letter
+
+    source, waiting = _letter_of(record["done"][0].case), record["waiting"].case
+    columns = {c.key: getattr(source, c.key) for c in Letter.__table__.columns if c.key != "id"}
+    columns.update(
+        case_id=waiting.id, number=source.number + "-X", seq=source.seq + 100, verify_token="planted", sha256="0" * 64
+    )
+    db.session.execute(insert(Letter).values(**columns))
+    db.session.commit()
+    code, _, report = verify(app)
+    assert code == 1
+    found = findings(report, waiting.reference)
+    assert [d["field"] for d in found] == [f"letter[{source.number}-X]"]
