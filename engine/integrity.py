@@ -9,12 +9,14 @@ anchors' job (:mod:`engine.anchors`).
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from . import anchors
@@ -22,7 +24,7 @@ from .append_only import missing_guards
 from .audit import case_events
 from .chain import Difference, check_chain
 from .clock import aware
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, ProcessDefinition
 from .replay import replay_events, stored_documents, stored_letters, stored_tasks
 
 
@@ -122,10 +124,58 @@ def verify_cases(
             events[event.case_id].append(event)
         tasks, documents = stored_tasks(session, chunk), stored_documents(session, chunk)
         letters = stored_letters(session, chunk)
+        # held for the batch: the session's identity map keeps only weak references, and each
+        # replay looks its version up again (one SELECT per case without this)
+        versions = list(
+            session.scalars(
+                select(ProcessDefinition).where(
+                    ProcessDefinition.id.in_(select(Case.definition_id).where(Case.id.in_(chunk)))
+                )
+            )
+        )
         for case in session.scalars(select(Case).where(Case.id.in_(chunk)).order_by(Case.id)):
             preloaded = (events[case.id], tasks[case.id], documents[case.id], letters[case.id])
             yield verify_case(session, case, anchored.get(case.reference), preloaded)
         session.expunge_all()
+        del versions  # released with the batch
+
+
+# --- several processes: replay is CPU-bound Python, so one process uses one core ---------
+
+_worker: dict[str, Any] = {}
+
+
+def _worker_start(database_url: str, anchored: dict[str, Anchored]) -> None:
+    """A verification worker: its own engine and session (never a connection of its parent's)."""
+    _worker.update(session=Session(create_engine(database_url)), anchored=anchored)
+
+
+def _worker_verify(case_ids: list[int]) -> list[CaseVerdict]:
+    session: Session = _worker["session"]
+    try:
+        return list(verify_cases(session, case_ids, _worker["anchored"], batch=len(case_ids)))
+    finally:
+        session.rollback()  # read only: end the snapshot, keep nothing
+
+
+def verify_cases_in_workers(
+    database_url: str, case_ids: list[int], anchored: dict[str, Anchored] | None, workers: int, batch: int = 100
+) -> Iterator[CaseVerdict]:
+    """:func:`verify_cases` split over ``workers`` processes; verdicts come back in case order.
+
+    Each worker opens its own connection to ``database_url`` (a file or a server: an in-memory
+    SQLite database is not shared between processes). Processes are spawned, not forked, so no
+    connection or lock of the parent is inherited.
+    """
+    if database_url in {"sqlite://", "sqlite:///:memory:"}:
+        raise ValueError("an in-memory SQLite database cannot be verified by several processes")
+    chunks = [case_ids[start : start + batch] for start in range(0, len(case_ids), batch)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_start, initargs=(database_url, anchored or {})
+    ) as pool:
+        for verdicts in pool.map(_worker_verify, chunks):
+            yield from verdicts
 
 
 def missing_cases(session: Session, anchored: dict[str, Anchored]) -> list[CaseVerdict]:

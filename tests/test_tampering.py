@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from engine.cases import restore_workflow
 from engine.models import AccessLog, AuditAnchor, Case, CaseEvent, Document, HumanTask, Notification
 from engine.serialization import dump_instance
-from tests.conftest import app_on
+from tests.conftest import ON_POSTGRES, app_on
 from tests.tampering import guards_dropped, signing_pair
 from tests.test_rujukan import HAPPY
 from web.extensions import db
@@ -30,8 +30,10 @@ CASE_TABLES = (CaseEvent, HumanTask, AccessLog, Notification, Document)
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
+    """On a database file (or PostgreSQL): ``--workers`` processes open it too."""
     key, cert = signing_pair(tmp_path / "keys")
-    with app_on(tmp_path, SIGNING_KEY_FILE=key, SIGNING_CERT_FILE=cert) as app:
+    database = {} if ON_POSTGRES else {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'record.db'}"}
+    with app_on(tmp_path, SIGNING_KEY_FILE=key, SIGNING_CERT_FILE=cert, **database) as app:
         yield app
 
 
@@ -366,3 +368,25 @@ def test_a_letter_planted_in_a_case_the_procedure_issued_none_for_is_found(app: 
     assert code == 1
     found = findings(report, waiting.reference)
     assert [d["field"] for d in found] == [f"letter[{source.number}-X]"]
+
+
+def test_verification_in_several_processes_finds_the_same(app: Flask, record: dict[str, Any]) -> None:
+    case = record["done"][1].case
+    with guards_dropped():
+        db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == 4))
+        db.session.commit()
+    one = verify(app)
+    two = verify(app, "--workers", "2")
+    assert one[0] == two[0] == 1
+    assert one[2] == two[2]
+    assert [c["reference"] for c in two[2]["cases"]] == sorted(c["reference"] for c in two[2]["cases"])
+    assert "event 5: seq: expected 4, found 5" in two[1]
+
+
+def test_several_processes_need_a_shared_database(tmp_path: Path) -> None:
+    if ON_POSTGRES:
+        pytest.skip("the in-memory database is SQLite's")
+    with app_on(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite://") as app:
+        result = app.test_cli_runner().invoke(args=["audit", "verify", "--all", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers needs a database file or server" in result.output

@@ -16,7 +16,7 @@ import click
 from engine import anchors
 from engine.clock import utcnow
 from engine.errors import Conflict
-from engine.integrity import CaseVerdict, plan_verification, verify_cases
+from engine.integrity import CaseVerdict, plan_verification, verify_cases, verify_cases_in_workers
 
 from ..extensions import db
 from ..unit_of_work import CommandGroup
@@ -40,10 +40,22 @@ TABLE_ROWS_MAX = 50
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="An anchor export kept outside the system: the database must still match it",
 )
-def audit_verify(reference: str | None, all_cases: bool, as_json: bool, since: Any, anchors_file: Path | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes replaying cases at once (replay uses one core each)",
+)
+def audit_verify(
+    reference: str | None, all_cases: bool, as_json: bool, since: Any, anchors_file: Path | None, workers: int
+) -> None:
     """Verify hash chains, anchors and replays; exit non-zero on any inconsistency."""
     if bool(reference) == all_cases:
         raise click.UsageError("give a REFERENCE or --all")
+    url = db.engine.url.render_as_string(hide_password=False)
+    if workers > 1 and url in {"sqlite://", "sqlite:///:memory:"}:
+        raise click.UsageError("--workers needs a database file or server (this one is in memory)")
     exported, certificate = None, agency_certificate()
     if anchors_file is not None:
         try:
@@ -56,7 +68,11 @@ def audit_verify(reference: str | None, all_cases: bool, as_json: bool, since: A
         raise click.ClickException(f"no case {reference}")
     verdicts: list[CaseVerdict] = []
     with click.progressbar(length=len(plan.case_ids), label="Verifying", file=sys.stderr) as bar:
-        for verdict in verify_cases(db.session, plan.case_ids, plan.anchored):
+        if workers > 1 and len(plan.case_ids) > 1:
+            found = verify_cases_in_workers(url, plan.case_ids, plan.anchored, workers)
+        else:
+            found = verify_cases(db.session, plan.case_ids, plan.anchored)
+        for verdict in found:
             verdicts.append(verdict)
             bar.update(1)
     verdicts += plan.missing
