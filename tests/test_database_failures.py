@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from tests.conftest import ON_POSTGRES, PASSWORD, app_on
 from tests.test_unit_of_work import _kill_on
@@ -127,3 +128,20 @@ def test_a_connection_lost_mid_statement_is_503_not_a_conflict(real_app: Flask) 
     answer = client.get(f"{API}/tasks", headers={"Authorization": f"Bearer {token}"})
     disarm()
     assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_every_pooled_connection_busy_answers_503_not_500(tmp_path: Path) -> None:
+    """Fifty clerks at once on a small pool: the ones who wait too long are told to retry."""
+    database = {} if ON_POSTGRES else {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pool.db'}"}
+    options = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}
+    with app_on(tmp_path, SQLALCHEMY_ENGINE_OPTIONS=options, **database) as app:
+        client = app.test_client()
+        with app.app_context():
+            held = db.engine.connect()  # the pool's only connection, held by "another request"
+            try:
+                answer = client.post(f"{API}/applications", json=sample_application(0))
+            finally:
+                held.close()
+            assert client.post(f"{API}/applications", json=sample_application(0)).status_code == 201
+    assert answer.status_code == 503, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["code"] == "database_busy" and answer.headers["Retry-After"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -82,6 +83,8 @@ def database_error(exc: Exception) -> tuple[int, str, str]:
     error code; never by its text, which quotes the SQL (``user_account.locked_until``)."""
     if isinstance(exc, StaleDataError | IntegrityError):
         return 409, "conflict", CONFLICT_MESSAGE
+    if isinstance(exc, PoolTimeout):  # every pooled connection in use for longer than the pool waits
+        return 503, "database_busy", BUSY_MESSAGE
     if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
         if isinstance(exc, ProgrammingError):
             return 500, "internal_error", "Terjadi kesalahan pada server"  # a bug in a statement
@@ -110,6 +113,7 @@ def init_app(app: Flask) -> None:
         return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(StaleDataError)
+    @app.errorhandler(PoolTimeout)
     @app.errorhandler(DBAPIError)
     def _database(exc: Exception) -> Any:
         discard()
