@@ -151,3 +151,47 @@ def test_an_admin_adds_a_dtsen_check_in_the_modeler_and_cases_follow_their_versi
     page.wait_for_selector(".flash-success")
     assert version_of(live, to_move) == (2, "active")
     assert advance(live, to_move, "verifikasi") == ["cek_dtsen"]
+
+
+def test_an_admin_edits_a_dmn_table_in_dmn_js_and_validation_checks_its_bidang(
+    live: LiveServer, new_page: Any
+) -> None:
+    page = new_page()
+    page.goto("/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.click("#proc-rujukan >> text=Ubah di modeler")
+    page.wait_for_selector("#bpmn-canvas .djs-element")
+    page.click('#file-list button[data-file="bidang_rujukan.dmn"]')
+    cell = page.wait_for_selector('#dmn-canvas td[data-element-id="OutputEntry_panti_rehab"]')
+    assert '"rehsos"' in cell.inner_text()
+    shot(page, "dmn-table", full=True)
+
+    def set_cell(text: str) -> None:  # as a clerk types into the table: click, select all, type
+        page.click('#dmn-canvas td[data-element-id="OutputEntry_panti_rehab"] .content-editable')
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.click("#dmn-canvas .tjs-table th >> nth=0")  # leave the cell
+
+    set_cell('"gudang"')
+    page.click("#btn-validate")
+    problem = page.wait_for_selector(".problem-error >> text=/gudang/")
+    assert "bidang_rujukan" in problem.inner_text() and "tidak dikenal" in problem.inner_text()
+    shot(page, "dmn-validation-catches-unknown-bidang")
+    set_cell('"linjamsos"')
+    page.click("#btn-validate")
+    page.wait_for_selector("#problems >> text=Siap dipasang")
+    page.click("#btn-deploy")
+    page.wait_for_selector("#confirm-dialog[open]")
+    page.click("#confirm-yes")
+    page.wait_for_selector("#status >> text=rujukan v2")
+    with live.app.app_context():
+        from engine.models import ProcessDefinition
+
+        newest = db.session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == "rujukan").order_by(ProcessDefinition.version.desc())
+        ).first()
+        assert newest is not None and newest.version == 2
+        assert '"linjamsos"' in newest.files["bidang_rujukan.dmn"]
