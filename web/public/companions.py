@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import render_template
 
 from engine import regions
 from engine.companions import SHORT_ROLES, list_companions, phone_display, tel_link, whatsapp_link
 
 from ..extensions import db
 from . import bp
+from .areas import area_from_args
 
 
 @bp.get("/pendamping")
 def companions_page() -> Any:
-    kecamatan_code = request.args.get("kecamatan", "").strip()
-    desa_code = request.args.get("desa", "").strip()
-    village = regions.village(desa_code) if desa_code else None
-    if desa_code and village is None:
-        abort(404)
-    kecamatan = regions.kecamatan_of(village.code) if village else None
-    if kecamatan is None and kecamatan_code:
-        kecamatan = next((k for k in regions.kecamatan_list() if k.code == kecamatan_code), None)
-        if kecamatan is None:
-            abort(404)
+    area = area_from_args()
+    kecamatan, village = area.kecamatan, area.village
     companions = list_companions(db.session, kecamatan.code) if kecamatan else []
     if village is not None:
         # the desa's own PSM, the kecamatan's TKSK and the programmes' companions; not other desa's PSM
@@ -33,7 +26,7 @@ def companions_page() -> Any:
         "public/pendamping.html",
         kecamatan_list=regions.kecamatan_list(),
         kecamatan=kecamatan,
-        desa_list=sorted(regions.desa_list(kecamatan.code), key=lambda r: r.name) if kecamatan else [],
+        desa_list=area.desa_list,
         village=village,
         companions=companions,
         roles=SHORT_ROLES,

@@ -7,7 +7,7 @@ from typing import Any
 
 import flask_babel
 from babel.dates import format_date as babel_date
-from flask import abort, render_template, request
+from flask import render_template
 
 from engine import regions
 from engine.weather import icon_for, wind_text
@@ -15,6 +15,7 @@ from engine.weather import icon_for, wind_text
 from ..i18n import gettext as _
 from ..weather import days_ahead, forecast_now, local_now
 from . import bp
+from .areas import area_from_args
 
 
 def day_label(iso: str, _index: int = 0) -> str:
@@ -43,16 +44,8 @@ def weather_context(adm4: str, reading: Any) -> dict[str, Any]:
 
 @bp.get("/cuaca")
 def weather_page() -> Any:
-    kecamatan_code = request.args.get("kecamatan", "").strip()
-    desa_code = request.args.get("desa", "").strip()
-    village = regions.village(desa_code) if desa_code else None
-    if desa_code and village is None:
-        abort(404)
-    kecamatan = regions.kecamatan_of(village.code) if village else None
-    if kecamatan is None and kecamatan_code:
-        kecamatan = next((k for k in regions.kecamatan_list() if k.code == kecamatan_code), None)
-        if kecamatan is None:
-            abort(404)
+    area = area_from_args()
+    kecamatan, village = area.kecamatan, area.village
     context: dict[str, Any] = {}
     if village is not None:
         context = weather_context(village.code, forecast_now(village.code))
@@ -60,7 +53,7 @@ def weather_page() -> Any:
         "public/cuaca.html",
         kecamatan_list=regions.kecamatan_list(),
         kecamatan=kecamatan,
-        desa_list=sorted(regions.desa_list(kecamatan.code), key=lambda r: r.name) if kecamatan else [],
+        desa_list=area.desa_list,
         village=village,
         **context,
     )
