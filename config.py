@@ -96,6 +96,8 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_JSON_BYTES = _int("MAX_JSON_BYTES", 256 * 1024)
     MAX_DOCUMENT_BYTES = _int("MAX_DOCUMENT_BYTES", 5 * 1024 * 1024)
+    # an uploaded image's pixel count, read from its header before anything is decoded
+    MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 24_000_000)
     DOCUMENT_DIR = Path(os.environ.get("DOCUMENT_DIR", INSTANCE_DIR / "documents"))
     API_TOKEN_TTL_HOURS = _int("API_TOKEN_TTL_HOURS", 12)
     PAGE_SIZE_MAX = 100

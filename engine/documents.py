@@ -11,11 +11,13 @@ import hashlib
 import io
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pikepdf
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,9 +33,15 @@ from .roles import require_writer
 
 MIME_JPEG, MIME_PNG, MIME_PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {MIME_JPEG: "jpg", MIME_PNG: "png", MIME_PDF: "pdf"}
+PILLOW_FORMATS = {MIME_JPEG: "JPEG", MIME_PNG: "PNG"}
 GPS_IFD = 0x8825
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo is plenty; beyond it is a decompression bomb
+# 24 megapixels: every phone's default photo (12–20 MP) fits; a 6000×6000 image (36 MP, ~108 MB
+# once decoded) or a decompression bomb is refused from its header, before any pixel is decoded
+MAX_PIXELS = 24_000_000
 MAX_SIDE = 3000  # phone photos are shrunk to this: legible documents at a fraction of the bytes
+# PDF names that make a viewer act by itself: scripts, launched programs, XFA forms, embedded
+# files and media. A scanned letter or KTP has none of them.
+PDF_ACTIVE_NAMES = frozenset({"/JS", "/JavaScript", "/Launch", "/XFA", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia"})
 
 
 class DocumentTooLarge(EngineError):
@@ -48,6 +56,16 @@ class UnsupportedDocumentType(EngineError):
 class DocumentSettings:
     directory: Path
     max_bytes: int = 5 * 1024 * 1024
+    max_pixels: int = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class CleanContent:
+    """Bytes ``prepare_content`` checked and cleaned (``keep_gps`` as asked): ready to store."""
+
+    data: bytes
+    mime: str
+    keep_gps: bool
 
 
 def sniff_type(content: bytes) -> str | None:
@@ -61,15 +79,46 @@ def sniff_type(content: bytes) -> str | None:
     return None
 
 
-def _reencode(content: bytes, mime: str, keep_gps: bool) -> bytes:
-    """Decode and re-encode an image: drops EXIF/XMP/comments (and anything hidden after them)."""
+def check_content(content: bytes, settings: DocumentSettings) -> str:
+    """The cheap checks, without decoding anything: size, type by content and, for an image,
+    its pixel count read from the header. Returns the MIME type; raises DocumentTooLarge,
+    UnsupportedDocumentType. Forms run this on every file first and decode (``prepare_content``)
+    only once everything else in the form is valid."""
+    if len(content) > settings.max_bytes:
+        raise DocumentTooLarge(f"Ukuran berkas maksimal {settings.max_bytes // (1024 * 1024)} MB.")
+    if not content:
+        raise UnsupportedDocumentType("Berkas kosong.")
+    mime = sniff_type(content)
+    if mime is None:
+        raise UnsupportedDocumentType("Jenis berkas tidak didukung. Unggah foto JPG/PNG atau PDF.")
+    if mime != MIME_PDF:
+        _check_pixels(content, mime, settings.max_pixels)
+    return mime
+
+
+def _check_pixels(content: bytes, mime: str, max_pixels: int) -> None:
+    """Pillow's ``Image.open`` reads the header only: the size is known before any pixel is."""
     try:
-        with Image.open(io.BytesIO(content)) as probe:
+        with Image.open(io.BytesIO(content), formats=[PILLOW_FORMATS[mime]]) as probe:
             width, height = probe.size
-            if width * height > MAX_PIXELS:
-                raise UnsupportedDocumentType("Gambar terlalu besar (resolusi berlebihan).")
+    except Image.DecompressionBombError:
+        width, height = max_pixels + 1, 1  # Pillow's own limit (~179 MP): far over ours
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UnsupportedDocumentType("Berkas gambar rusak atau tidak dapat dibaca.") from None
+    if width * height > max_pixels:
+        raise UnsupportedDocumentType(
+            f"Resolusi gambar terlalu besar (lebih dari {max_pixels / 1e6:.0f} megapiksel). "
+            "Kecilkan foto lalu unggah lagi."
+        )
+
+
+def _reencode(content: bytes, mime: str, keep_gps: bool) -> bytes:
+    """Decode and re-encode an image: drops EXIF (but the GPS position when asked), XMP, ICC,
+    JPEG comment segments and PNG text chunks (and anything hidden after the image data)."""
+    try:
+        with Image.open(io.BytesIO(content), formats=[PILLOW_FORMATS[mime]]) as probe:
             probe.verify()
-        image: Image.Image = Image.open(io.BytesIO(content))
+        image: Image.Image = Image.open(io.BytesIO(content), formats=[PILLOW_FORMATS[mime]])
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UnsupportedDocumentType("Berkas gambar rusak atau tidak dapat dibaca.") from None
@@ -77,6 +126,10 @@ def _reencode(content: bytes, mime: str, keep_gps: bool) -> bytes:
     # apply the camera's rotation before the orientation tag is dropped with the rest of EXIF
     image = ImageOps.exif_transpose(image)
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Pillow writes what ``info`` still holds (the JPEG comment, the ICC profile): keep only the
+    # PNG transparency, which is part of the picture
+    transparency = image.info.get("transparency")
+    image.info.clear()
     out = io.BytesIO()
     exif = Image.Exif()
     if gps:
@@ -88,22 +141,63 @@ def _reencode(content: bytes, mime: str, keep_gps: bool) -> bytes:
     else:
         if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             image = image.convert("RGBA")
-        image.save(out, "PNG", optimize=True)
+            transparency = None
+        options = {"transparency": transparency} if transparency is not None else {}
+        image.save(out, "PNG", optimize=True, **options)
     return out.getvalue()
+
+
+def _check_pdf(content: bytes) -> None:
+    """Refuse a PDF that is broken, locked, or holds active content (PDF_ACTIVE_NAMES), read with
+    pikepdf (qpdf): every object, compressed object streams included."""
+    try:
+        with pikepdf.open(io.BytesIO(content)) as pdf:
+            active = _active_names(pdf)
+    except pikepdf.PasswordError:
+        raise UnsupportedDocumentType("PDF ini dikunci kata sandi. Unggah PDF tanpa kata sandi.") from None
+    except (pikepdf.PdfError, ValueError, RecursionError):
+        raise UnsupportedDocumentType("Berkas PDF rusak atau tidak dapat dibaca.") from None
+    if active:
+        raise UnsupportedDocumentType(
+            "PDF ini berisi JavaScript atau tindakan otomatis (" + ", ".join(sorted(active)) + "). "
+            "Simpan ulang sebagai PDF biasa (Cetak → Simpan sebagai PDF) lalu unggah lagi."
+        )
+
+
+def _active_names(pdf: pikepdf.Pdf) -> set[str]:
+    found: set[str] = set()
+    for obj in pdf.objects:
+        stack = [obj]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                for key in item.keys():  # noqa: SIM118 (a pikepdf object, not a dict)
+                    if key in PDF_ACTIVE_NAMES:
+                        found.add(key.lstrip("/"))
+                    value = item.get(key)
+                    if isinstance(value, pikepdf.Name) and str(value) in PDF_ACTIVE_NAMES:
+                        found.add(str(value).lstrip("/"))
+                    elif isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect:
+                        stack.append(value)
+            elif isinstance(item, pikepdf.Array):
+                stack.extend(v for v in item if isinstance(v, pikepdf.Dictionary | pikepdf.Array) and not v.is_indirect)
+    return found
 
 
 def prepare_content(content: bytes, settings: DocumentSettings, keep_gps: bool = False) -> tuple[bytes, str]:
     """Check size and type and clean the bytes; raises DocumentTooLarge, UnsupportedDocumentType."""
-    if len(content) > settings.max_bytes:
-        raise DocumentTooLarge(f"Ukuran berkas maksimal {settings.max_bytes // (1024 * 1024)} MB.")
-    if not content:
-        raise UnsupportedDocumentType("Berkas kosong.")
-    mime = sniff_type(content)
-    if mime is None:
-        raise UnsupportedDocumentType("Jenis berkas tidak didukung. Unggah foto JPG/PNG atau PDF.")
+    cleaned = clean_content(content, settings, keep_gps)
+    return cleaned.data, cleaned.mime
+
+
+def clean_content(content: bytes, settings: DocumentSettings, keep_gps: bool = False) -> CleanContent:
+    """``check_content``, then decode and re-encode an image or inspect a PDF: the expensive part.
+    Raises DocumentTooLarge, UnsupportedDocumentType."""
+    mime = check_content(content, settings)
     if mime == MIME_PDF:
-        return content, mime
-    return _reencode(content, mime, keep_gps), mime
+        _check_pdf(content)
+        return CleanContent(content, mime, keep_gps)
+    return CleanContent(_reencode(content, mime, keep_gps), mime, keep_gps)
 
 
 def _store(directory: Path, digest: str, content: bytes) -> None:
@@ -143,7 +237,7 @@ def visible_to_applicant(document: Document) -> bool:
 def add_document(
     session: Session,
     case: Case,
-    content: bytes,
+    content: bytes | CleanContent,
     kind: str,
     actor: Actor,
     now: datetime,
@@ -152,12 +246,17 @@ def add_document(
 ) -> Document:
     """Attach a document to a case and log ``document_added`` in the same unit of work.
 
+    ``content`` is the uploaded bytes, or what ``clean_content`` made of them (not decoded twice).
+
     Raises DocumentTooLarge, UnsupportedDocumentType, InvalidSubmission (kind), Forbidden,
     NotWaiting (an applicant adding to a closed case).
     """
     check_kind(kind, actor)
     is_applicant = "applicant" in actor.roles
-    cleaned, mime = prepare_content(content, settings, keep_gps=kind == "foto_kunjungan" and not is_applicant)
+    keep_gps = kind == "foto_kunjungan" and not is_applicant
+    if not isinstance(content, CleanContent) or content.keep_gps != keep_gps:
+        content = clean_content(content.data if isinstance(content, CleanContent) else content, settings, keep_gps)
+    cleaned, mime = content.data, content.mime
     case = lock_case(session, case.id)
     if is_applicant and case.status != "active":
         raise NotWaiting("Permohonan ini sudah ditutup; dokumen tidak dapat ditambahkan.")
@@ -188,7 +287,10 @@ def add_document(
 
 
 def _safe_filename(filename: str | None, kind: str, mime: str) -> str:
-    stem = "".join(c for c in Path(filename or "").stem if c.isalnum() or c in "-_")[:80] or kind
+    """The name stored and offered on download: the stem's letters and digits (any script, NFC)
+    and ``-_``, never a path, control or direction character; the extension by the content."""
+    stem = unicodedata.normalize("NFC", PurePosixPath((filename or "").replace("\\", "/")).stem)
+    stem = "".join(c for c in stem if c.isalnum() or c in "-_")[:80] or kind
     return f"{stem}.{EXTENSIONS[mime]}"
 
 

@@ -14,7 +14,11 @@ from web.demo import sample_application
 from web.extensions import db
 
 API = "/api/v1"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# the smallest PDF a reader opens: a catalog, a page tree and one page (no cross-reference table)
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def photo(fmt: str = "JPEG", gps: bool = True, size: tuple[int, int] = (64, 48)) -> bytes:

@@ -16,6 +16,11 @@ def create_app(config: Any = None) -> Flask:
 
     app = App(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config or Config)
+    from .converters import BoundedIntegerConverter
+    from .strict_json import StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntegerConverter
     _check_production_settings(app)
     _use_agency_profile(app)
 

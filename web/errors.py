@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,7 +13,9 @@ from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
 from engine.documents import DocumentTooLarge, UnsupportedDocumentType
+from engine.text import N_
 
+from .i18n import gettext
 from .unit_of_work import discard
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
@@ -38,6 +41,12 @@ HTTP_MESSAGES = {
     422: "Data tidak valid",
     429: "Terlalu banyak permintaan, coba lagi nanti",
 }
+
+
+CSRF_MESSAGE = "Permintaan dengan cookie sesi perlu token CSRF (X-CSRFToken) atau asal (Origin) situs ini"
+TOO_LARGE_PAGE = N_(
+    "Data atau berkas yang dikirim terlalu besar. Kecilkan foto (maksimal 5 MB per berkas) lalu coba lagi."
+)
 
 
 class ApiError(Exception):
@@ -139,10 +148,20 @@ def init_app(app: Flask) -> None:
         discard()
         status = exc.code or 500
         if not wants_json():
+            if status == 413:
+                return render_template("error.html", status=status, message=gettext(TOO_LARGE_PAGE)), status
             return exc
-        return error_response(
-            status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or "")
-        )
+        if isinstance(exc, CSRFError):
+            response = error_response(400, "csrf_failed", CSRF_MESSAGE)
+        else:
+            response = error_response(
+                status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or "")
+            )
+        # the exception's own headers: Allow on a 405, Retry-After, WWW-Authenticate
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

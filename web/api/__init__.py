@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, ValidationError
 
 from ..errors import ApiError
+from ..strict_json import JsonRefused, loads_strict
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -43,7 +44,8 @@ def doc(
 
 
 def json_body() -> Any:
-    """The request's JSON body: 415 if not JSON, 413 if too large, 400 if malformed."""
+    """The request's JSON body: 415 if not JSON, 413 if too large, 400 if malformed, nested too
+    deep or holding a lone surrogate (web/strict_json.py)."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Kirim data sebagai application/json")
     limit = current_app.config["MAX_JSON_BYTES"]
@@ -52,10 +54,10 @@ def json_body() -> Any:
     raw = request.get_data(cache=True)
     if len(raw) > limit:
         raise ApiError(413, "payload_too_large", f"Data JSON maksimal {limit // 1024} KB")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "malformed_json", "JSON tidak dapat dibaca (format rusak)")
-    return body
+    try:
+        return loads_strict(raw)
+    except JsonRefused as refused:
+        raise ApiError(400, "malformed_json", refused.reason) from None
 
 
 def load(schema: Schema, data: Any) -> Any:

@@ -236,6 +236,8 @@ def resubmit_application(reference: str) -> Any:
 def upload_document(reference: str) -> Any:
     from ..public.documents import document_settings, read_upload
 
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "unsupported_media_type", "Kirim berkas sebagai multipart/form-data (kolom file dan kind)")
     user = current_staff()
     if user is not None:
         case = get_case(db.session, reference)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from engine import disclosure
@@ -20,7 +21,8 @@ from . import bp
 
 
 def document_settings() -> DocumentSettings:
-    return DocumentSettings(current_app.config["DOCUMENT_DIR"], current_app.config["MAX_DOCUMENT_BYTES"])
+    config = current_app.config
+    return DocumentSettings(config["DOCUMENT_DIR"], config["MAX_DOCUMENT_BYTES"], config["MAX_IMAGE_PIXELS"])
 
 
 def read_upload(upload: FileStorage) -> bytes:
@@ -33,10 +35,18 @@ def read_upload(upload: FileStorage) -> bytes:
 
 
 def document_response(document: Document) -> Response:
-    """The stored bytes with a type the browser must not second-guess."""
-    response = Response(read_document(document_settings(), document), mimetype=document.mime_type)
-    disposition = "attachment" if document.mime_type == "application/pdf" else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename or "dokumen"}"'
+    """The stored bytes with a type the browser must not second-guess. A PDF is only ever a
+    download; the name goes out as RFC 6266/5987 ``filename*`` (UTF-8) with an ASCII fallback,
+    so a name outside Latin-1 (``ŝŭ.jpg``) is a valid header (werkzeug's ``send_file``)."""
+    is_pdf = document.mime_type == "application/pdf"
+    response = send_file(
+        io.BytesIO(read_document(document_settings(), document)),
+        mimetype=document.mime_type,
+        as_attachment=is_pdf,
+        download_name=document.filename or f"dokumen.{'pdf' if is_pdf else 'jpg'}",
+        conditional=False,
+        etag=False,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"

@@ -10,7 +10,14 @@ from werkzeug.datastructures import FileStorage
 from engine import intake
 from engine.audit import APPLICANT
 from engine.clock import utcnow
-from engine.documents import DocumentTooLarge, UnsupportedDocumentType, add_document, prepare_content
+from engine.documents import (
+    CleanContent,
+    DocumentTooLarge,
+    UnsupportedDocumentType,
+    add_document,
+    check_content,
+    clean_content,
+)
 from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
@@ -80,7 +87,8 @@ def apply_form() -> Any:
 
 
 def _check_uploads(kinds: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Read and check each chosen file before anything is stored, so every error shows at once."""
+    """Read each chosen file and run the cheap checks (size, type, pixel count from the header),
+    so every error shows at once; nothing is decoded yet (see ``_clean_uploads``)."""
     contents, errors = {}, {}
     for kind in kinds:
         upload: FileStorage | None = request.files.get(f"doc_{kind}")
@@ -88,12 +96,23 @@ def _check_uploads(kinds: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, 
             continue
         try:
             content = read_upload(upload)
-            prepare_content(content, document_settings())
+            check_content(content, document_settings())
         except (DocumentTooLarge, UnsupportedDocumentType) as exc:
             errors[f"doc_{kind}"] = exc.message
             continue
         contents[kind] = content
     return contents, errors
+
+
+def _clean_uploads(contents: dict[str, bytes]) -> tuple[dict[str, CleanContent], dict[str, str]]:
+    """Decode and clean the files of an otherwise valid form (the expensive part, done once)."""
+    cleaned, errors = {}, {}
+    for kind, content in contents.items():
+        try:
+            cleaned[kind] = clean_content(content, document_settings())
+        except (DocumentTooLarge, UnsupportedDocumentType) as exc:
+            errors[f"doc_{kind}"] = exc.message
+    return cleaned, errors
 
 
 @bp.post("/apply")
@@ -119,13 +138,16 @@ def apply_submit() -> Any:
     errors.update(upload_errors)
     if errors or data is None or process is None:
         return _apply_page(values, errors, 422)
+    cleaned, errors = _clean_uploads(contents)
+    if errors:
+        return _apply_page(values, errors, 422)
 
     def create() -> dict[str, Any]:
         now = utcnow()
         case, code, _warnings = intake.submit_application(
             db.session, data, APPLICANT, now, current_app.config["RESUBMISSION_TIMEOUT"], process
         )
-        for kind, content in contents.items():
+        for kind, content in cleaned.items():
             upload = request.files[f"doc_{kind}"]
             add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), upload.filename)
         return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
@@ -161,14 +183,17 @@ def complaint_submit() -> Any:
     errors.update(upload_errors)
     if errors or data is None:
         return _complaint_page(values, errors, 422)
+    cleaned, errors = _clean_uploads(contents)
+    if errors:
+        return _complaint_page(values, errors, 422)
 
     def create() -> dict[str, Any]:
         now = utcnow()
         case, code = intake.submit_complaint(db.session, data, APPLICANT, now, complaint_process())
-        if "lainnya" in contents:
+        if "lainnya" in cleaned:
             upload = request.files["doc_lainnya"]
             add_document(
-                db.session, case, contents["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename
+                db.session, case, cleaned["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename
             )
         return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
 
