@@ -48,8 +48,9 @@ def visible_cases(actor: Actor) -> Any:
 def _search_clause(term: str) -> Any:
     term = term.strip()
     clauses: list[Any] = [
-        func.lower(Case.reference).like(f"%{term.lower()}%"),
-        func.lower(Case.applicant_name).like(f"%{term.lower()}%"),
+        # autoescape: the term's own % and _ are literal characters, never wildcards
+        func.lower(Case.reference).contains(term.lower(), autoescape=True),
+        func.lower(Case.applicant_name).contains(term.lower(), autoescape=True),
     ]
     digits = re.sub(r"[\s\-().+]", "", term)
     if digits.isdigit() and len(digits) == 16:

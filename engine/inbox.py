@@ -79,8 +79,8 @@ def task_query(actor: Actor, flt: TaskFilter, *columns: Any) -> Any:
     if flt.search:
         stmt = stmt.where(
             or_(
-                func.lower(Case.reference).like(bindparam("like")),
-                func.lower(Case.applicant_name).like(bindparam("like")),
+                func.lower(Case.reference).like(bindparam("like"), escape="\\"),
+                func.lower(Case.applicant_name).like(bindparam("like"), escape="\\"),
                 Person.nik == bindparam("term"),
             )
         )
@@ -97,7 +97,8 @@ def task_params(actor: Actor, flt: TaskFilter, now: datetime) -> dict[str, Any]:
         "kecamatan": flt.kecamatan,
         "step": flt.step,
         "now": aware(now),
-        "like": f"%{term.lower()}%",
+        # the term's own % and _ are literal characters, not wildcards (``q=%`` matches no more than any other text)
+        "like": "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
         "term": term,
     }
 

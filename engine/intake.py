@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -153,7 +153,14 @@ class ApplicationSchema(Schema):
     description = _text(2000, min_length=5)
     applicant = fields.Nested(ApplicantSchema, required=True, error_messages=MESSAGES)
     # consent to personal-data processing (UU PDP 27/2022); the public form requires it
-    consent_pdp = fields.Boolean(load_default=None, error_messages=MESSAGES)
+    consent_pdp = fields.Boolean(load_default=None, allow_none=True, error_messages=MESSAGES)
+
+    @pre_load
+    def _strict_consent(self, data: Any, **_: Any) -> Any:
+        """JSON true/false (or null) only: marshmallow would also take 0, 1, "yes" and "on"."""
+        if isinstance(data, dict) and data.get("consent_pdp") is not None and not isinstance(data["consent_pdp"], bool):
+            raise ValidationError(N_("Harus true atau false."), "consent_pdp")
+        return data
 
 
 class ComplaintSchema(Schema):

@@ -90,6 +90,11 @@ def region_name(code: str) -> str | None:
     return region.name if region else None
 
 
+def province_codes() -> list[str]:
+    """The two-digit codes of Indonesia's provinces (the first digits of a NIK)."""
+    return sorted(code for code in _regencies() if len(code) == 2)
+
+
 def known_province(code2: str) -> bool:
     return code2 in _regencies()
 

@@ -9,7 +9,7 @@ from datetime import date
 from . import regions
 from .text import N_
 
-_DIGITS16 = re.compile(r"^\d{16}$")
+_DIGITS16 = re.compile(r"[0-9]{16}")  # ASCII digits only (\d takes ٦ and ६ too), used with fullmatch
 
 
 @dataclass
@@ -25,7 +25,7 @@ def parse_nik(nik: str, today: date | None = None) -> NikInfo:
     An unknown regency code is a warning, not an error: codes change when regions split.
     """
     nik = (nik or "").strip()
-    if not _DIGITS16.match(nik):
+    if not _DIGITS16.fullmatch(nik):
         raise ValueError(N_("NIK harus 16 digit angka."))
     warnings = []
     if not regions.known_province(nik[:2]):
@@ -65,7 +65,7 @@ def nik_warnings(nik: str, birth_date: date | None, gender: str | None, today: d
 
 def check_kk(kk: str) -> str:
     kk = (kk or "").strip()
-    if not _DIGITS16.match(kk):
+    if not _DIGITS16.fullmatch(kk):
         raise ValueError(N_("Nomor KK harus 16 digit angka."))
     if not regions.known_province(kk[:2]):
         raise ValueError(N_("Kode wilayah pada nomor KK tidak dikenal."))
@@ -83,7 +83,7 @@ def normalize_phone(phone: str) -> str:
         rest = raw[1:]
     else:
         raise ValueError(N_("Nomor telepon harus diawali 08, 62 atau +62."))
-    if not rest.isdigit() or not rest.startswith("8") or not 8 <= len(rest) <= 13:
+    if not (rest.isascii() and rest.isdigit()) or not rest.startswith("8") or not 8 <= len(rest) <= 13:
         raise ValueError(N_("Nomor telepon seluler tidak valid (contoh: 0812 3456 7890)."))
     return "+62" + rest
 

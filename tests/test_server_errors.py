@@ -407,3 +407,55 @@ def test_a_csrf_failure_is_400_not_a_redirect(client: Any) -> None:
     login(client, "operator")
     answer = client.post(f"{API}/tasks/x/claim")  # the session cookie without a token or Origin
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "csrf_failed"
+
+
+# --- hygiene (probe item 12) -----------------------------------------------------------------
+
+
+def test_an_idempotent_resend_answers_the_code_that_is_stored_only_sealed(client: Any, app: Any) -> None:
+    from engine.models import IdempotencyRecord
+    from web.demo import sample_application
+
+    first = client.post(f"{API}/applications", json=sample_application(0), headers={"Idempotency-Key": "k-1"})
+    again = client.post(f"{API}/applications", json=sample_application(0), headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    code = first.get_json()["tracking_code"]
+    assert again.get_json()["tracking_code"] == code
+    with app.app_context():
+        stored = [r.response for r in db.session.scalars(select(IdempotencyRecord))]
+    assert stored and code not in repr(stored)
+
+
+def test_the_session_cookie_never_holds_a_readable_tracking_code(client: Any, app: Any) -> None:
+    from engine.models import IdempotencyRecord
+
+    answer = client.post("/apply", data=apply_form(0), content_type="multipart/form-data")
+    assert answer.status_code == 302
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    receipt = client.get("/terkirim").get_data(as_text=True)
+    code = re.search(r'id="tracking-code">([A-Z2-9]{8})<', receipt)
+    assert code, receipt
+    assert code.group(1) not in repr(data)
+    after = client.get_cookie("session")
+    assert after is not None and code.group(1) not in repr(
+        app.session_interface.get_signing_serializer(app).loads(after.value)
+    )
+    with app.app_context():
+        assert code.group(1) not in repr([r.response for r in db.session.scalars(select(IdempotencyRecord))])
+    # and the sealed code still opens the tracking page without retyping it
+    reference = re.search(r"[A-Z]{3}-\d{4}-\d{6}", receipt)
+    assert reference and client.get(f"/track/{reference.group(0)}").status_code == 200
+
+
+@pytest.mark.parametrize("term", ["%", "_", "%%", "\\"])
+def test_like_wildcards_in_a_search_are_literal(client: Any, token: Any, term: str) -> None:
+    submit(client)
+    listing = client.get(f"{API}/tasks", query_string={"queue": "all", "q": term}, headers=token("operator"))
+    assert listing.status_code == 200 and listing.get_json()["total"] == 0
+    everything = client.get(f"{API}/tasks", query_string={"queue": "all", "q": "RJK"}, headers=token("operator"))
+    assert everything.get_json()["total"] == 1
+    login(client, "operator")
+    page = client.get("/cases", query_string={"q": term}).get_data(as_text=True)
+    assert "RJK-2026" not in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
@@ -24,6 +25,7 @@ from ..catalogue import UNKNOWN_SERVICE, complaint_process, process_of
 from ..errors import ApiError
 from ..extensions import db
 from ..letters import applicant_may_download, case_letter
+from ..sealing import opened_answer, sealed_answer
 from . import bp, doc, json_body, load
 from .schemas import (
     ApplicationCreatedSchema,
@@ -38,21 +40,27 @@ _complaint = intake.ComplaintSchema()
 _resubmit = ResubmitSchema()
 
 
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as the OpenAPI document says
+
+
 def _idempotent(endpoint: str, body: Any, create: Any) -> Any:
     """Answer a resend carrying the same ``Idempotency-Key`` with the first answer."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
         status, answer = create()
         return jsonify(answer), status
-    if len(key) > 128:
-        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key maksimal 128 karakter")
+    key = key.strip()
+    if len(key) > 128 or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(
+            400, "invalid_idempotency_key", "Idempotency-Key: 1–128 karakter ASCII yang terlihat (tanpa spasi)"
+        )
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     for _attempt in range(2):
         record = db.session.get(IdempotencyRecord, f"{endpoint}:{key}")
         if record is not None:
             if record.request_hash != digest:
                 raise ApiError(422, "idempotency_mismatch", "Idempotency-Key ini sudah dipakai untuk data yang berbeda")
-            return jsonify(record.response), record.status_code
+            return jsonify(opened_answer(record.response)), record.status_code
         status, answer = create()
         db.session.add(
             IdempotencyRecord(
@@ -60,7 +68,7 @@ def _idempotent(endpoint: str, body: Any, create: Any) -> Any:
                 endpoint=endpoint,
                 request_hash=digest,
                 status_code=status,
-                response=answer,
+                response=sealed_answer(answer),  # the tracking code never stored readable
                 created_at=utcnow(),
             )
         )
@@ -95,6 +103,7 @@ def _intake_actor() -> Any:
     status=201,
     tags=("applicant",),
     auth=False,
+    errors=(409,),
 )
 def create_application() -> Any:
     body = json_body()
@@ -120,6 +129,7 @@ def create_application() -> Any:
     status=201,
     tags=("applicant",),
     auth=False,
+    errors=(409,),
 )
 def create_complaint() -> Any:
     body = json_body()
@@ -212,6 +222,7 @@ def track_complaint(reference: str) -> Any:
     response=TrackingSchema,
     tags=("applicant",),
     auth=False,
+    errors=(409,),
 )
 def resubmit_application(reference: str) -> Any:
     data = load(_resubmit, json_body())
@@ -227,6 +238,7 @@ def resubmit_application(reference: str) -> Any:
     status=201,
     tags=("applicant",),
     auth=False,
+    errors=(401, 403, 409),
     multipart={
         "file": "the document: JPEG, PNG or PDF (checked by content), at most MAX_DOCUMENT_BYTES",
         "kind": "ktp | kk | foto | surat_keterangan_desa | surat_keterangan_dokter | surat_pengantar_dinsos | lainnya (the supervisor also foto_kunjungan)",

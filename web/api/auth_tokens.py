@@ -26,6 +26,7 @@ _request = TokenRequestSchema()
     response=TokenSchema,
     tags=("auth",),
     auth=False,
+    errors=(401,),
 )
 def create_token() -> Any:
     data = load(_request, json_body())

@@ -107,3 +107,16 @@ def replay_case(reference: str) -> Any:
     case = viewable_case(reference, "replay")
     result = replay.replay_case(db.session, case)
     return jsonify(ReplaySchema().dump(result))
+
+
+@bp.get("/documents/<int:document_id>")
+@doc(
+    "A case document as stored (JPEG/PNG inline, PDF as a download; access is logged)",
+    tags=("cases",),
+    produces=("image/jpeg", "image/png", "application/pdf"),
+)
+@staff_required()
+def get_document(document_id: int) -> Any:
+    from ..public.documents import staff_document_response
+
+    return staff_document_response(document_id)

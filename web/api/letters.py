@@ -43,7 +43,7 @@ def _letter_of(case: Case) -> Letter:
 
 
 @bp.get("/cases/<reference>/letter")
-@doc("The case's letter as issued (signed PDF/A)", tags=("letters",))
+@doc("The case's letter as issued (signed PDF/A)", tags=("letters",), produces="application/pdf")
 @staff_required()
 def get_case_letter(reference: str) -> Any:
     case = viewable_case(reference, "letter")
@@ -58,6 +58,7 @@ def get_case_letter(reference: str) -> Any:
     body=RevokeLetterSchema,
     response=LetterRefSchema,
     tags=("letters",),
+    errors=(409,),
 )
 @staff_required("manager")
 def revoke_case_letter(reference: str) -> Any:
@@ -120,6 +121,7 @@ def check_letter_bytes(token: str) -> Any:
     tags=("applicant",),
     auth=False,
     params=(("tracking_code", "query", "the code given at submission"),),
+    produces="application/pdf",
 )
 def applicant_letter(reference: str) -> Any:
     case = _tracked_case(reference, request.args.get("tracking_code"))

@@ -88,6 +88,7 @@ def validate_processes() -> Any:
     tags=("admin",),
     params=(("confirm", "query", "true to replace a live procedure or one deployed from another file"),),
     multipart={"files": "repeated: .bpmn, .dmn and forms named by their path under bpmn/ (forms/x.json)"},
+    errors=(409,),
 )
 @staff_required("admin")
 def deploy_processes() -> Any:
@@ -102,19 +103,30 @@ def deploy_processes() -> Any:
     return jsonify(answer), 201
 
 
+def _version_arg(name: str) -> int | None:
+    """A version number from the query string: absent → None, not a positive integer → 400."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**31:
+        raise ApiError(400, "invalid_parameter", f"Parameter {name} harus nomor versi (bilangan bulat positif)")
+    return int(raw)
+
+
 @bp.get("/processes/<key>/diff")
 @doc(
     "Elements added, removed and changed between two versions (?from=1&to=2; default: the two newest)",
     response=ProcessDiffSchema,
     tags=("admin",),
     params=(("from", "query", "older version"), ("to", "query", "newer version")),
+    errors=(400,),
 )
 @staff_required("admin", "auditor")
 def diff_processes(key: str) -> Any:
     versions = [v.definition.version for p in list_procedures(db.session) if p.key == key for v in p.versions]
     if not versions:
         raise ApiError(404, "not_found", f"Prosedur '{key}' belum dipasang")
-    newer = request.args.get("to", type=int) or versions[0]
-    older = request.args.get("from", type=int) or (versions[1] if len(versions) > 1 else versions[0])
+    newer = _version_arg("to") or versions[0]
+    older = _version_arg("from") or (versions[1] if len(versions) > 1 else versions[0])
     diff = diff_versions(get_version(db.session, key, older), get_version(db.session, key, newer))
     return jsonify(ProcessDiffSchema().dump(diff))

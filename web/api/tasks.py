@@ -10,7 +10,7 @@ from engine import cases as case_ops
 from engine.clock import utcnow
 from engine.errors import Forbidden, NotFound
 from engine.forms import form_defaults
-from engine.inbox import TaskFilter, case_summary, list_tasks, log_access, may_view_case, start_data, task_item
+from engine.inbox import SORTS, TaskFilter, case_summary, list_tasks, log_access, may_view_case, start_data, task_item
 from engine.intake import open_cases_of_same_nik
 from engine.models import HumanTask
 
@@ -41,19 +41,34 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _search_arg() -> str | None:
+    term = (request.args.get("q") or "").strip()
+    if len(term) > 100:
+        raise ApiError(400, "invalid_parameter", "Parameter q maksimal 100 karakter")
+    return term or None
+
+
 def task_filter_from_args() -> TaskFilter:
     queue = request.args.get("queue", "available")
     if queue not in {"available", "mine", "all"}:
         raise ApiError(400, "invalid_parameter", "queue harus available, mine atau all")
+    sort, order = request.args.get("sort", "created"), request.args.get("order", "asc")
+    if sort not in SORTS:
+        raise ApiError(400, "invalid_parameter", "sort harus " + ", ".join(SORTS))
+    if order not in {"asc", "desc"}:
+        raise ApiError(400, "invalid_parameter", "order harus asc atau desc")
+    overdue = request.args.get("overdue", "")
+    if overdue not in {"", "1", "true", "yes", "0", "false", "no"}:
+        raise ApiError(400, "invalid_parameter", "overdue harus 1/true/yes atau 0/false/no")
     return TaskFilter(
         queue=queue,
         service=request.args.get("service") or None,
         kecamatan=request.args.get("kecamatan") or None,
         step=request.args.get("step") or None,
-        overdue=request.args.get("overdue") in {"1", "true", "yes"},
-        search=(request.args.get("q") or "").strip()[:100] or None,
-        sort=request.args.get("sort", "created"),
-        descending=request.args.get("order") == "desc",
+        overdue=overdue in {"1", "true", "yes"},
+        search=_search_arg(),
+        sort=sort,
+        descending=order == "desc",
         page=_int_arg("page", 1, 1, 100000),
         per_page=_int_arg("per_page", 25, 1, current_app.config["PAGE_SIZE_MAX"]),
     )
@@ -76,6 +91,7 @@ def task_filter_from_args() -> TaskFilter:
         ("page", "query", "page number from 1"),
         ("per_page", "query", "items per page (max 100)"),
     ),
+    errors=(400,),
 )
 @staff_required()
 def get_tasks() -> Any:
@@ -142,7 +158,7 @@ def get_task(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/claim")
-@doc("Claim a task", response=TaskItemSchema, tags=("tasks",))
+@doc("Claim a task", response=TaskItemSchema, tags=("tasks",), errors=(409,))
 @staff_required()
 def claim(task_id: str) -> Any:
     row = case_ops.claim_task(db.session, task_id, current_actor(), utcnow())
@@ -150,7 +166,7 @@ def claim(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/release")
-@doc("Release a claimed task back to its queue", response=TaskItemSchema, tags=("tasks",))
+@doc("Release a claimed task back to its queue", response=TaskItemSchema, tags=("tasks",), errors=(409,))
 @staff_required()
 def release(task_id: str) -> Any:
     row = case_ops.release_task(db.session, task_id, current_actor(), utcnow())
@@ -158,12 +174,16 @@ def release(task_id: str) -> Any:
 
 
 @bp.post("/tasks/<task_id>/complete")
-@doc("Complete a task with its form data", body=CompleteTaskSchema, response=TaskItemSchema, tags=("tasks",))
+@doc(
+    "Complete a task with its form data",
+    body=CompleteTaskSchema,
+    response=TaskItemSchema,
+    tags=("tasks",),
+    errors=(409,),
+)
 @staff_required()
 def complete(task_id: str) -> Any:
     body = load(_complete, json_body())
-    row = case_ops.complete_task(
-        db.session, task_id, current_actor(), body["data"], utcnow(), letters=letter_service()
-    )
+    row = case_ops.complete_task(db.session, task_id, current_actor(), body["data"], utcnow(), letters=letter_service())
     answer = _item.dump(task_item(row, utcnow()))  # while its case is at hand
     return jsonify(answer)

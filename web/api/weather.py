@@ -49,6 +49,7 @@ class WeatherSchema(Schema):
     tags=("public",),
     auth=False,
     params=(("adm4", "query", "desa code, e.g. 63.11.02.2005"),),
+    errors=(400, 404),
 )
 def weather() -> Any:
     adm4 = request.args.get("adm4", "").strip()

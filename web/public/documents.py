@@ -56,6 +56,12 @@ def document_response(document: Document) -> Response:
 @bp.get("/documents/<int:document_id>")
 def staff_document(document_id: int) -> Any:
     """A case document for staff whose role may view the case (access is logged)."""
+    return staff_document_response(document_id)
+
+
+def staff_document_response(document_id: int) -> Response:
+    """The page's and the API's download (``GET /api/v1/documents/{id}``): 404 unknown, 403 not
+    a role that may see the case's documents; the read is access-logged."""
     actor = current_actor()
     document = get_document(db.session, None, document_id)
     if document is None:

@@ -18,6 +18,7 @@ from engine.models import IdempotencyRecord
 
 from ..api import _flatten
 from ..extensions import db
+from ..sealing import opened_answer, sealed_answer
 
 
 def validate(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -62,7 +63,7 @@ def submit_once(endpoint: str, token: str, digest: str, create: Callable[[], dic
         if record is not None:
             if not hmac.compare_digest(record.request_hash, digest):
                 raise FormReused(key)
-            return dict(record.response)
+            return opened_answer(record.response)
         answer = create()
         db.session.add(
             IdempotencyRecord(
@@ -70,7 +71,7 @@ def submit_once(endpoint: str, token: str, digest: str, create: Callable[[], dic
                 endpoint=f"page:{endpoint}",
                 request_hash=digest,
                 status_code=201,
-                response=answer,
+                response=sealed_answer(answer),  # the tracking code never stored readable
                 created_at=utcnow(),
             )
         )

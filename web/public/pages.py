@@ -22,6 +22,7 @@ from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
+from ..sealing import opened_answer, sealed_answer
 from . import bp
 from .documents import document_settings, read_upload
 from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
@@ -214,7 +215,7 @@ def _submit_and_show_receipt(
         db.session.rollback()
         return page({**fields, "form_token": new_form_token()}, {"form": REUSED_FORM}, 409)
     remember_tracking(answer["reference"], answer["tracking_code"])
-    session["receipt"] = answer
+    session["receipt"] = sealed_answer(answer)  # the cookie is signed, not encrypted
     return redirect(url_for("public.receipt"))
 
 
@@ -224,4 +225,4 @@ def receipt() -> Any:
     answer = session.pop("receipt", None)
     if not answer:
         return redirect(url_for("public.track_form"))
-    return render_template("public/receipt.html", receipt=answer)
+    return render_template("public/receipt.html", receipt=opened_answer(answer))

@@ -31,6 +31,7 @@ from ..api.letters import letter_filename, pdf_response
 from ..extensions import db
 from ..i18n import gettext as _
 from ..letters import applicant_may_download, case_letter
+from ..sealing import seal, unseal
 from . import bp
 from .documents import document_response, document_settings, read_upload
 
@@ -38,9 +39,10 @@ NOT_MATCHING = N_("Nomor permohonan atau kode pelacakan tidak cocok. Periksa kem
 
 
 def remember_tracking(reference: str, code: str) -> None:
-    """Keep the verified code in the (signed, HttpOnly) session so the applicant need not retype it."""
+    """Keep the verified code in the (signed, HttpOnly) session so the applicant need not retype
+    it — sealed, as the cookie itself is readable (web/sealing.py)."""
     known = dict(session.get("tracking") or {})
-    known[reference] = code
+    known[reference] = seal(code)
     session["tracking"] = dict(list(known.items())[-5:])
 
 
@@ -56,7 +58,7 @@ def _tracked(reference: str) -> tuple[Case | None, str | None]:
     """The case if the request proves the code; a POST must carry it in the form itself."""
     code = request.values.get("tracking_code")
     if not code and request.method == "GET":
-        code = (session.get("tracking") or {}).get(reference)
+        code = unseal((session.get("tracking") or {}).get(reference))
     return _case_for(reference, code), code
 
 
