@@ -132,9 +132,9 @@ def test_the_access_log_answers_whose_data_a_user_touched_and_who_touched_a_pers
     by_user = client.get("/audit/access?username=operator").text
     assert cases["waiting"] in by_user and cases["done"] not in by_user
     nik = sample_application(1)["applicant"]["nik"]
-    by_person = client.get(f"/audit/access?nik={nik}").text
+    by_person = client.get(f"/audit/access?nik={nik}", follow_redirects=True).text
     assert "operator" in by_person and cases["waiting"] in by_person
-    assert client.get("/audit/access?nik=123").status_code == 400
+    assert client.get("/audit/access?nik=123", follow_redirects=True).status_code == 400
 
 
 def test_anchors_page_exports_and_checks_an_auditors_copy(app: Flask, client: Any, cases: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ def test_a_closed_case_is_found_by_nik_phone_name_or_reference(app: Any, client:
     other = _submit(client, 1)
     login(client, "operator")
     for term in (PERSON["nik"], PERSON["phone"], PERSON["name"].split()[0].lower(), closed):
-        page = text(client.get("/cases", query_string={"q": term}))
+        page = text(client.get("/cases", query_string={"q": term}, follow_redirects=True))
         assert closed in page and other not in page, term
         rows = page[page.index("<tbody>") : page.index("</tbody>")]
         assert PERSON["nik"] not in rows and PERSON["nik"][:4] + "********" + PERSON["nik"][-4:] in rows

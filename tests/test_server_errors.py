@@ -14,6 +14,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -459,3 +460,128 @@ def test_like_wildcards_in_a_search_are_literal(client: Any, token: Any, term: s
     login(client, "operator")
     page = client.get("/cases", query_string={"q": term}).get_data(as_text=True)
     assert "RJK-2026" not in page
+
+
+def test_a_nik_search_never_puts_the_nik_in_a_url(client: Any) -> None:
+    from web.demo import sample_application
+
+    created = submit(client)
+    nik = sample_application(0)["applicant"]["nik"]
+    login(client, "operator")
+    token = csrf(client, "/cases")
+    posted = client.post("/cases", data={"csrf_token": token, "q": nik, "status": ""})
+    assert posted.status_code == 303 and nik not in posted.location and "qs=" in posted.location
+    page = client.get(posted.location).get_data(as_text=True)
+    assert created["reference"] in page
+    assert nik not in "".join(re.findall(r'href="([^"]*)"', page))  # pager, overview link
+    named = client.post("/cases", data={"csrf_token": token, "q": "RJK"})
+    assert "q=RJK" in named.location  # other terms stay readable and bookmarkable
+    typed = client.get("/cases", query_string={"q": nik})
+    assert typed.status_code == 303 and nik not in typed.location
+    overview = client.post("/cases/overview", data={"csrf_token": token, "q": nik})
+    assert overview.status_code == 303 and nik not in overview.location
+    summary = client.get(overview.location).get_data(as_text=True)
+    assert nik not in "".join(re.findall(r'href="([^"]*)"', summary))
+
+
+def test_the_access_log_is_searched_by_nik_without_the_nik_in_a_url(client: Any) -> None:
+    from web.demo import sample_application
+
+    submit(client)
+    nik = sample_application(0)["applicant"]["nik"]
+    login(client, "auditor")
+    token = csrf(client, "/audit/access")
+    posted = client.post("/audit/access", data={"csrf_token": token, "nik": nik})
+    assert posted.status_code == 303 and nik not in posted.location and "nik_token=" in posted.location
+    assert client.get(posted.location).status_code == 200
+
+
+# --- the same under gunicorn in production mode ------------------------------------------------
+
+
+def test_the_probes_reproductions_under_gunicorn_in_production(tmp_path: Path) -> None:
+    """gunicorn is where the probe saw them: a header outside Latin-1 dropped the connection."""
+    import json
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    bin_dir = Path(sys.executable).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "SIBALANG_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+        "SIBALANG_INSTANCE_DIR": str(tmp_path / "instance"),
+        "DOCUMENT_DIR": str(tmp_path / "documents"),
+        "NOTIFY_LOG_FILE": str(tmp_path / "notifications.log"),
+        "RATE_LIMIT_ENABLED": "0",
+    }
+    env.pop("SIBALANG_DEMO", None)
+    flask = [str(bin_dir / "flask"), "--app", "web"]
+    for command in (["db", "upgrade"], ["processes", "deploy", str(Path(__file__).resolve().parents[1] / "bpmn")]):
+        done = subprocess.run(flask + command, env=env, capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "web:create_app()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request(method, path, body=body, headers=headers or {})
+                answer = connection.getresponse()
+                return answer.status, dict(answer.getheaders()), answer.read()
+            finally:
+                connection.close()
+
+        from web.demo import sample_application
+
+        json_type = {"Content-Type": "application/json"}
+        status, _, body = call("POST", f"{API}/applications", json.dumps(sample_application(0)).encode(), json_type)
+        assert status == 201, body
+        created = json.loads(body)
+        boundary, multipart = encode_multipart(
+            {
+                "kind": "ktp",
+                "tracking_code": created["tracking_code"],
+                "file": FileStorage(io.BytesIO(jpeg()), filename="ŝŭ.jpg"),
+            }
+        )
+        status, _, body = call(
+            "POST",
+            f"{API}/applications/{created['reference']}/documents",
+            multipart,
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert status == 201, body
+        document_id = json.loads(body)["id"]
+        track = f"/track/{created['reference']}/documents"
+        status, headers, body = call("GET", f"{track}/{document_id}?tracking_code={created['tracking_code']}")
+        assert status == 200 and body.startswith(b"\xff\xd8") and "%C5%9D%C5%AD.jpg" in headers["Content-Disposition"]
+        assert call("POST", f"{API}/auth/token", DEEP.encode(), json_type)[0] == 400
+        assert call("POST", f"{API}/auth/token", b'{"username": "\\ud800", "password": "x"}', json_type)[0] == 400
+        code = created["tracking_code"]
+        assert call("GET", f"{track}/12345678901234567890?tracking_code={code}")[0] == 404
+        assert call("POST", f"{API}/auth/token", b"x" * (300 * 1024), json_type)[0] == 413  # MAX_JSON_BYTES
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=20)
+    assert "Traceback" not in log, log

@@ -45,6 +45,12 @@ def unseal(value: Any) -> str | None:
         return None
 
 
+def looks_like_nik(term: str) -> bool:
+    """16 digits once spaces and dashes are gone: a search term that must not travel in a URL."""
+    digits = "".join(c for c in term if c not in " -.()+\t")
+    return len(digits) == 16 and digits.isascii() and digits.isdigit()
+
+
 def sealed_answer(answer: dict[str, Any]) -> dict[str, Any]:
     """``answer`` with its ``tracking_code`` sealed (what is stored or put in the session)."""
     if isinstance(answer.get("tracking_code"), str):

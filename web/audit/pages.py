@@ -28,6 +28,7 @@ from ..auth import current_actor, staff_required
 from ..extensions import db
 from ..i18n import EVENT_TEXT
 from ..i18n import gettext as _
+from ..sealing import seal, unseal
 from ..staff import login_required
 from ..staff.inbox import service_label
 from ..staff.present import timeline
@@ -66,9 +67,10 @@ class AccessArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
 
 
-def _args(schema: Schema) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The query string through ``schema`` (empty values dropped); errors by field."""
-    raw = {k: v.strip() for k, v in request.args.items() if v and v.strip()}
+def _args(schema: Schema, given: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The query string (or ``given``) through ``schema`` (empty values dropped); errors by field."""
+    source = request.args if given is None else given
+    raw = {k: v.strip() for k, v in source.items() if v and v.strip()}
     try:
         return schema.load(raw), {}
     except ValidationError as invalid:
@@ -105,6 +107,23 @@ def index() -> Any:
         status_text=STATUS_TEXT,
         args={k: v for k, v in request.args.items() if k != "page" and v},
     ), (400 if errors else 200)
+
+
+def _access_query(source: Any) -> dict[str, str]:
+    """The access-log search as a query string with the NIK sealed (``nik_token``)."""
+    keys = ("nik", "username", "reference", "date_from", "date_to")
+    query = {k: source.get(k, "").strip() for k in keys if source.get(k, "").strip()}
+    if "nik" in query:
+        query["nik_token"] = seal(query.pop("nik"))
+    return query
+
+
+@bp.post("/access")
+@login_required
+@auditor_page
+def access_search() -> Any:
+    """The search form is POSTed, so the NIK never sits in the address bar, history or logs."""
+    return redirect(url_for("audit.access", **_access_query(request.form)), 303)
 
 
 def case_verdict(case: Case) -> CaseVerdict:
@@ -164,7 +183,12 @@ def verify_now(reference: str) -> Any:
 @login_required
 @auditor_page
 def access() -> Any:
-    values, errors = _args(AccessArgs())
+    if request.args.get("nik"):  # a NIK in a URL (an old link, a typed address): answer sealed
+        return redirect(url_for("audit.access", **_access_query(request.args)), 303)
+    given = dict(request.args.items())
+    if given.get("nik_token"):
+        given["nik"] = unseal(given.pop("nik_token")) or ""
+    values, errors = _args(AccessArgs(), given)
     page = values.pop("page")
     entries, total = [], 0
     if any(values.values()):
@@ -178,6 +202,7 @@ def access() -> Any:
         values=values,
         errors=errors,
         args={k: v for k, v in request.args.items() if k != "page" and v},
+        nik_url=lambda nik: url_for("audit.access", nik_token=seal(nik)),
     ), (400 if errors else 200)
 
 

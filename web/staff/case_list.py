@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from engine import disclosure, regions
 from engine.case_search import CaseFilter, count_cases, search_cases
@@ -22,6 +22,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import service_label, status_label
 from ..public.forms import kecamatan_groups
+from ..sealing import looks_like_nik, seal, unseal
 from . import bp, login_required
 
 PER_PAGE = 25
@@ -36,8 +37,12 @@ def _day(text: str) -> date | None:
 
 
 def _values() -> dict[str, str]:
-    """The query string, leniently: unknown values are dropped, not refused."""
+    """The query string, leniently: unknown values are dropped, not refused. A NIK searched for
+    arrives sealed (``qs``, see ``search_redirect``) and is opened here."""
     values = {key: (request.args.get(key) or "").strip()[:100] for key in KEYS}
+    if request.args.get("qs"):
+        values["q"] = (unseal(request.args["qs"]) or "").strip()[:100]
+        values["qs"] = request.args["qs"]
     if values["service"] not in SERVICES and values["service"] not in COMPLAINT_CATEGORIES:
         values["service"] = ""
     if values["status"] not in STATUS_TEXT:
@@ -47,6 +52,36 @@ def _values() -> dict[str, str]:
             values[key] = ""
     values["page"] = values["page"] if values["page"].isdigit() and 0 < int(values["page"]) < 100000 else "1"
     return values
+
+
+def url_query(values: dict[str, str]) -> dict[str, str]:
+    """The values as a query string: a NIK only ever sealed (``qs``), never readable in a URL."""
+    query = {k: v for k, v in values.items() if v not in ("", None)}
+    if looks_like_nik(query.get("q", "")):
+        query["qs"] = query.get("qs") or seal(query["q"])
+        del query["q"]
+    else:
+        query.pop("qs", None)
+    return query
+
+
+def search_redirect(endpoint: str) -> Any:
+    """The search form is POSTed (a NIK typed into a GET form would sit in the address bar, the
+    history and every log): answer with the GET page to bookmark, the NIK sealed."""
+    values = {key: (request.form.get(key) or "").strip()[:100] for key in KEYS if key != "page"}
+    return redirect(url_for(endpoint, **url_query(values)), 303)
+
+
+@bp.post("/cases")
+@login_required
+def case_search() -> Any:
+    return search_redirect("staff.case_list")
+
+
+@bp.post("/cases/overview")
+@login_required
+def overview_search() -> Any:
+    return search_redirect("staff.case_overview")
 
 
 def _filter(values: dict[str, str]) -> CaseFilter:
@@ -79,6 +114,8 @@ def _choices() -> dict[str, Any]:
 @login_required
 def case_list() -> Any:
     values = _values()
+    if looks_like_nik(request.args.get("q", "")):  # an old link or a typed URL: do not keep it
+        return redirect(url_for("staff.case_list", **url_query(values)), 303)
     actor = current_actor()
     items, total = search_cases(db.session, actor, _filter(values), _zone())
     calls = disclosure.may_see(actor, disclosure.PHONE)
@@ -90,8 +127,7 @@ def case_list() -> Any:
     _log_listed(actor, [item["reference"] for item in items])
 
     def url(**changes: Any) -> str:
-        merged = {**values, **changes}
-        return url_for("staff.case_list", **{k: v for k, v in merged.items() if v not in ("", None)})
+        return url_for("staff.case_list", **url_query({**values, **{k: str(v) for k, v in changes.items()}}))
 
     return render_template(
         "staff/cases.html",
@@ -100,6 +136,7 @@ def case_list() -> Any:
         total=total,
         pages=max(1, math.ceil(total / PER_PAGE)),
         url=url,
+        overview_query=url_query({k: v for k, v in values.items() if k != "page"}),
         service_label=service_label,
         **_choices(),
     )
@@ -129,6 +166,8 @@ def _bars(rows: list[tuple[str, int]], width: int = 170) -> dict[str, Any]:
 @login_required
 def case_overview() -> Any:
     values = _values()
+    if looks_like_nik(request.args.get("q", "")):
+        return redirect(url_for("staff.case_overview", **url_query(values)), 303)
     actor = current_actor()
     counts = count_cases(db.session, actor, _filter(values), _zone())
     kecamatan_names = {r.code: r.name for r in regions.kecamatan_list()}
@@ -142,6 +181,6 @@ def case_overview() -> Any:
         total=sum(n for _k, n in counts["status"]),
         tables={"status": status, "stage": stage, "service": service, "kecamatan": kecamatan},
         charts={"status": _bars(status), "kecamatan": _bars(kecamatan)},
-        list_url=url_for("staff.case_list", **{k: v for k, v in values.items() if v and k != "page"}),
+        list_url=url_for("staff.case_list", **url_query({k: v for k, v in values.items() if k != "page"})),
         **_choices(),
     )
