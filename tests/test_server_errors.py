@@ -407,7 +407,7 @@ def test_a_csrf_failure_is_400_not_a_redirect(client: Any) -> None:
     assert answer.status_code == 400
     login(client, "operator")
     answer = client.post(f"{API}/tasks/x/claim")  # the session cookie without a token or Origin
-    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "csrf_failed"
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_request"
 
 
 # --- hygiene (probe item 12) -----------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,7 +42,6 @@ HTTP_MESSAGES = {
 }
 
 
-CSRF_MESSAGE = "Permintaan dengan cookie sesi perlu token CSRF (X-CSRFToken) atau asal (Origin) situs ini"
 TOO_LARGE_PAGE = N_(
     "Data atau berkas yang dikirim terlalu besar. Kecilkan foto (maksimal 5 MB per berkas) lalu coba lagi."
 )
@@ -151,12 +149,9 @@ def init_app(app: Flask) -> None:
             if status == 413:
                 return render_template("error.html", status=status, message=gettext(TOO_LARGE_PAGE)), status
             return exc
-        if isinstance(exc, CSRFError):
-            response = error_response(400, "csrf_failed", CSRF_MESSAGE)
-        else:
-            response = error_response(
-                status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or "")
-            )
+        response = error_response(
+            status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or "")
+        )
         # the exception's own headers: Allow on a 405, Retry-After, WWW-Authenticate
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
