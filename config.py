@@ -105,6 +105,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
+    # Responses compressed by Flask-Compress (zstd/br/gzip as the browser accepts). Static files
+    # are compressed whole (web/static_files.py): its streaming path leaves the file open.
+    COMPRESS_STREAMS = False
+    COMPRESS_REGISTER = True
 
     # --- applicants: abuse limits and notifications ---------------------------------------
     # Fixed-window limit per client IP on public endpoints ("N/second|minute|hour|day").

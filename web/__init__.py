@@ -37,6 +37,10 @@ def create_app(config: Any = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
 
+    from . import security, static_files
+
+    security.init_app(app)
+    static_files.init_app(app)
     i18n.init_app(app)
     xhr_redirect.init_app(app)
     labels.init_app(app)

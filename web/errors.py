@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -105,6 +105,16 @@ def database_error(exc: Exception) -> tuple[int, str, str]:
     return 503, "database_unavailable", UNAVAILABLE_MESSAGE
 
 
+def html_error(exc: HTTPException, status: int, message: str | None = None) -> Any:
+    """The site's own Indonesian page for an HTTP error, keeping the exception's headers
+    (``Allow`` on a 405, ``Retry-After`` on a 429)."""
+    response = make_response(render_template("error.html", status=status, message=message), status)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Any:
@@ -147,8 +157,8 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if not wants_json():
             if status == 413:
-                return render_template("error.html", status=status, message=gettext(TOO_LARGE_PAGE)), status
-            return exc
+                return html_error(exc, status, gettext(TOO_LARGE_PAGE))
+            return html_error(exc, status)
         response = error_response(
             status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or "")
         )

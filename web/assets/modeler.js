@@ -192,6 +192,8 @@ function startEditor() {
   window.SIBALANG.modeler = bpmn;
   listFiles();
   $('#form-text').addEventListener('input', preview);
+  // the preview is only a look at the form: submitting it goes nowhere (no inline handler under the CSP)
+  $('#form-preview').addEventListener('submit', (event) => event.preventDefault());
   $('#btn-validate').addEventListener('click', validate);
   $('#btn-deploy').addEventListener('click', () => deploy(false));
   $('#btn-draft').addEventListener('click', saveDraft);
