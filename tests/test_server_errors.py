@@ -188,6 +188,12 @@ def test_a_lone_surrogate_in_json_is_400_with_a_clear_message(client: Any, body:
     assert "surrogate" in answer.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("body", ['{"username": "a\\u0000b", "password": "x"}', '{"a\\u0000": 1}'])
+def test_nul_in_json_text_is_400_on_every_database(client: Any, body: str) -> None:
+    answer = client.post(f"{API}/auth/token", data=body, content_type="application/json")
+    assert answer.status_code == 400 and "NUL" in answer.get_json()["error"]["message"]
+
+
 def test_a_lone_surrogate_in_a_complaint_stores_nothing(client: Any, app: Any) -> None:
     body = (
         '{"category": "bansos_tidak_tepat_sasaran", "description": "Bantuan \\ud800 salah sasaran di desa kami.",'

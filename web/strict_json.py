@@ -4,7 +4,8 @@ Python's ``json`` recurses once per nesting level (100,000 ``[`` are a Recursion
 and accepts lone surrogates (``"\\ud800"``), which later fail to encode when the text is hashed
 or stored. orjson refuses both while parsing (and NaN, Infinity, control characters); on top of
 its own depth limit (1024) we allow far less, because the parsed data is walked again by
-marshmallow, jsonschema, the audit chain's canonical encoding and the database driver.
+marshmallow, jsonschema, the audit chain's canonical encoding and the database driver; and
+no text may hold NUL (``"\\u0000"``), which SQLite stores but PostgreSQL refuses (a 503 there).
 Answers are still encoded by Flask's default provider (``jsonify`` behaves as before).
 """
 
@@ -35,17 +36,25 @@ def _reason(exc: orjson.JSONDecodeError) -> str:
     return f"JSON tidak dapat dibaca (format rusak: {text})."
 
 
-def _depth_within(value: Any, limit: int) -> bool:
-    """True if ``value`` nests at most ``limit`` containers deep (iterative: no recursion)."""
+def _problem(value: Any, limit: int) -> str | None:
+    """Why ``value`` is refused: nested deeper than ``limit`` containers, or a text (key or value)
+    holding NUL, which PostgreSQL cannot store. Iterative: no recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "Teks berisi karakter NUL (\\u0000) yang tidak dapat disimpan."
+        elif isinstance(item, dict | list):
             if depth > limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return True
+                return f"JSON bersarang terlalu dalam (maksimal {MAX_JSON_DEPTH} tingkat)."
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                children = list(item.values())
+            else:
+                children = item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, str | dict | list))
+    return None
 
 
 def loads_strict(data: str | bytes) -> Any:
@@ -54,8 +63,9 @@ def loads_strict(data: str | bytes) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise JsonRefused(_reason(exc)) from None
-    if not _depth_within(value, MAX_JSON_DEPTH):
-        raise JsonRefused(f"JSON bersarang terlalu dalam (maksimal {MAX_JSON_DEPTH} tingkat).")
+    problem = _problem(value, MAX_JSON_DEPTH)
+    if problem is not None:
+        raise JsonRefused(problem)
     return value
 
 
