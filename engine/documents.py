@@ -302,7 +302,7 @@ def case_documents(session: Session, case: Case, applicant_view: bool = False) -
     return list(session.scalars(query.order_by(Document.id)))
 
 
-MAX_DOCUMENT_ID = 2**63 - 1
+MAX_DOCUMENT_ID = 2**31 - 1  # document.id is an integer column (PostgreSQL: 32 bits)
 
 
 def get_document(

@@ -265,6 +265,8 @@ def test_a_20_digit_document_id_is_404(client: Any) -> None:
     created = submit(client)
     login(client, "operator")
     assert client.get("/documents/12345678901234567890").status_code == 404
+    assert client.get(f"/documents/{2**31}").status_code == 404  # past PostgreSQL's integer: no query at all
+    assert client.get(f"{API}/documents/{2**31}").status_code == 404
     path = f"/track/{created['reference']}/documents/12345678901234567890?tracking_code={created['tracking_code']}"
     assert client.get(path).status_code == 404
 
@@ -591,3 +593,15 @@ def test_the_probes_reproductions_under_gunicorn_in_production(tmp_path: Path) -
         server.terminate()
         _, log = server.communicate(timeout=20)
     assert "Traceback" not in log, log
+
+
+def test_an_idempotency_key_fits_its_column_on_every_database(client: Any) -> None:
+    from web.demo import sample_application
+
+    long_key = {"Idempotency-Key": "k" * 101}
+    answer = client.post(f"{API}/applications", json=sample_application(0), headers=long_key)
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_idempotency_key"
+    spaced = client.post(f"{API}/applications", json=sample_application(0), headers={"Idempotency-Key": "a b"})
+    assert spaced.status_code == 400
+    fits = client.post(f"{API}/applications", json=sample_application(0), headers={"Idempotency-Key": "k" * 100})
+    assert fits.status_code == 201

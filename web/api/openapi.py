@@ -63,7 +63,7 @@ _QUERY = {
     "adm4": {"type": "string", "pattern": r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"},
 }
 _PATH = {
-    "document_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "document_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
     "reference": {"type": "string", "minLength": 1, "maxLength": 32},
     "task_id": {"type": "string", "minLength": 1, "maxLength": 64},
 }
@@ -282,7 +282,7 @@ def _operation(method: str, path: str, rule: Any, facts: dict[str, Any]) -> dict
         for n, where, d in facts["params"]
     ]
     if path in ("/api/v1/applications", "/api/v1/complaints"):
-        key = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[\x21-\x7e]+$"}
+        key = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[\x21-\x7e]+$"}
         params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": key})
     if params:
         operation["parameters"] = params
