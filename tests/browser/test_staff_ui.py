@@ -107,6 +107,9 @@ def test_a_referral_goes_through_every_role_in_the_browser(live: LiveServer, new
     assert "Selesai" in page.locator(".badge").first.inner_text()
     timeline = page.locator(".timeline").inner_text()
     assert "Kursi roda standar dewasa" in timeline and "Kasus ditutup" in timeline
+    assert page.locator(".steps li.done").count() >= len(REFERRAL_STEPS)  # the plain list of steps
+    assert not page.locator("#diagram[data-ready]").count()  # the diagram waits until asked for
+    page.click("#diagram-panel summary")
     page.wait_for_selector("#diagram[data-ready='1']")
     assert page.locator("#diagram .djs-element.done").count() >= len(REFERRAL_STEPS)
 
@@ -174,6 +177,7 @@ def test_screenshots_of_inbox_task_and_case(live: LiveServer, new_page: Any, wid
     page.goto(f"/cases/{references[0]}")
     page.fill("#comment", "Foto KTP buram, mohon dicek saat kunjungan.")
     page.click("#komentar button[type=submit]")
+    page.click("#diagram-panel summary")
     page.wait_for_selector("#diagram[data-ready='1']")
     page.screenshot(path=str(ARTIFACTS / f"case-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width

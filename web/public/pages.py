@@ -26,6 +26,7 @@ from ..sealing import opened_answer, sealed_answer
 from . import bp
 from .documents import document_settings, read_upload
 from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
+from .messages import resident_messages
 from .track import remember_tracking
 
 APPLY_FIELDS = ("service", "ppks_category", "description")
@@ -68,7 +69,7 @@ def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 20
     page = render_template(
         "public/apply.html",
         values=values,
-        errors=errors,
+        errors=resident_messages("apply", values, errors),
         services={key: (s.label, s.description) for key, s in services.items()},
         required=required,
         categories=intake.PPKS_CATEGORIES,
@@ -165,7 +166,7 @@ def _complaint_page(values: dict[str, str], errors: dict[str, str], status: int 
     page = render_template(
         "public/complaint.html",
         values=values,
-        errors=errors,
+        errors=resident_messages("complaint", values, errors),
         categories=intake.COMPLAINT_CATEGORIES,
         groups=kecamatan_groups(),
         form_token=values.get("form_token") or new_form_token(),

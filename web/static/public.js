@@ -1,6 +1,9 @@
 // Public forms, progressively enhanced: without this script every field still works.
 (function () {
   "use strict";
+  // After a refused submit: read the list of what to fix first (each item links to its field).
+  var summary = document.getElementById("ringkasan-kesalahan");
+  if (summary) summary.focus();
   // Kecamatan first, then only its desa/kelurahan.
   document.querySelectorAll("[data-village-picker]").forEach(function (box) {
     var step = box.querySelector(".kecamatan-step");
