@@ -111,9 +111,24 @@ class Config:
     COMPRESS_REGISTER = True
 
     # --- applicants: abuse limits and notifications ---------------------------------------
-    # Fixed-window limit per client IP on public endpoints ("N/second|minute|hour|day").
-    RATE_LIMIT_PUBLIC = os.environ.get("RATE_LIMIT_PUBLIC", "30/minute")
-    RATE_LIMIT_ENABLED = _bool("RATE_LIMIT_ENABLED", True)
+    # Rate limits per client address (web/limits.py, Flask-Limiter): "N/second|minute|hour|day",
+    # several separated by ";". The storage is shared by every worker when it is Redis
+    # ("redis://127.0.0.1:6379/0"); "memory://" counts per process (the embedded default).
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "fixed-window")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "sibalang")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count per process, never fail the request
+    RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "20/minute;200/hour")  # applications, complaints
+    # every way of trying a reference with a tracking code shares this one counter per client
+    RATELIMIT_TRACK = os.environ.get("RATELIMIT_TRACK", "30/minute;300/hour")
+    RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "30/minute;300/hour")  # letter verification
+    RATELIMIT_WEATHER = os.environ.get("RATELIMIT_WEATHER", "60/minute")  # the public forecast
+    # the login page's POST and POST /api/v1/auth/token share this counter per client
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10/minute;60/hour")
+    # Reverse proxies in front of the app (nginx: 1). 0: X-Forwarded-For is ignored (anyone can
+    # send it); N: the client address is the one the Nth proxy from the app saw.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     # SMS/WhatsApp HTTP gateway (POST JSON {to, message}); empty URL → log file channel.
     NOTIFY_GATEWAY_URL = os.environ.get("NOTIFY_GATEWAY_URL", "")
     NOTIFY_GATEWAY_TOKEN = os.environ.get("NOTIFY_GATEWAY_TOKEN", "")
@@ -146,7 +161,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
-    RATE_LIMIT_ENABLED = False  # tests of the limiter switch it on; others send many requests
+    RATELIMIT_ENABLED = False  # tests of the limiter switch it on; others send many requests
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # the suite never reaches the real BMKG: tests that need it start a fake and point here
     BMKG_FORECAST_URL = "http://127.0.0.1:9/prakiraan-cuaca"

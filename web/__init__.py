@@ -68,6 +68,9 @@ def create_app(config: Any = None) -> Flask:
 
     signing.init_app(app)
     letters.init_app(app)
+    from . import limits
+
+    limits.init_app(app)  # last: it wraps the views every blueprint registered
     return app
 
 

@@ -58,7 +58,7 @@ def start_server(url: str, port: int, workers: int, tmp: Path) -> subprocess.Pop
         "DATABASE_URL": url,
         "SECRET_KEY": "load-test-secret",
         "SIBALANG_INSTANCE_DIR": str(tmp),
-        "RATE_LIMIT_ENABLED": "0",
+        "RATELIMIT_ENABLED": "0",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [

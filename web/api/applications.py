@@ -25,6 +25,7 @@ from ..catalogue import UNKNOWN_SERVICE, complaint_process, process_of
 from ..errors import ApiError
 from ..extensions import db
 from ..letters import applicant_may_download, case_letter
+from ..limits import limited
 from ..sealing import opened_answer, sealed_answer
 from . import bp, doc, json_body, load
 from .schemas import (
@@ -97,6 +98,7 @@ def _intake_actor() -> Any:
 
 
 @bp.post("/applications")
+@limited("RATELIMIT_SUBMIT")
 @doc(
     "Submit an application (public; honours Idempotency-Key)",
     body=intake.ApplicationSchema,
@@ -123,6 +125,7 @@ def create_application() -> Any:
 
 
 @bp.post("/complaints")
+@limited("RATELIMIT_SUBMIT")
 @doc(
     "Submit a complaint (public; honours Idempotency-Key)",
     body=intake.ComplaintSchema,
@@ -192,6 +195,7 @@ def applicant_letter_view(case: Any) -> dict[str, Any] | None:
 
 
 @bp.get("/applications/<reference>")
+@limited("RATELIMIT_TRACK", scope="track")
 @doc(
     "Track an application or complaint by reference and tracking code (public)",
     response=TrackingSchema,
@@ -205,6 +209,7 @@ def track_application(reference: str) -> Any:
 
 
 @bp.get("/complaints/<reference>")
+@limited("RATELIMIT_TRACK", scope="track")
 @doc(
     "Track a complaint by reference and tracking code (public)",
     response=TrackingSchema,
@@ -217,6 +222,7 @@ def track_complaint(reference: str) -> Any:
 
 
 @bp.post("/applications/<reference>/resubmit")
+@limited("RATELIMIT_TRACK", scope="track")
 @doc(
     "Resubmit an incomplete application after adding the missing documents (public)",
     body=ResubmitSchema,
@@ -233,6 +239,7 @@ def resubmit_application(reference: str) -> Any:
 
 
 @bp.post("/applications/<reference>/documents")
+@limited("RATELIMIT_TRACK", scope="track", exempt_when=lambda: current_staff() is not None)
 @doc(
     "Add a document (JPEG/PNG/PDF) to an application or complaint: applicants give tracking_code, staff their token",
     response=DocumentSchema,

@@ -13,6 +13,7 @@ from engine.models import User
 from ..auth import issue_token, verify_password
 from ..errors import ApiError
 from ..extensions import db
+from ..limits import limited
 from . import bp, doc, json_body, load
 from .schemas import TokenRequestSchema, TokenSchema
 
@@ -20,6 +21,7 @@ _request = TokenRequestSchema()
 
 
 @bp.post("/auth/token")
+@limited("RATELIMIT_LOGIN", scope="login")
 @doc(
     "Exchange a username and password for a bearer token",
     body=TokenRequestSchema,

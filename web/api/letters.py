@@ -15,6 +15,7 @@ from ..auth import current_actor, staff_required
 from ..errors import ApiError
 from ..extensions import db
 from ..letters import applicant_may_download, case_letter, letter_ref
+from ..limits import limited
 from . import bp, doc, json_body, load
 from .applications import _tracked_case
 from .cases import viewable_case
@@ -77,6 +78,7 @@ def _verified(token: str) -> Letter:
 
 
 @bp.get("/letters/verify/<token>")
+@limited("RATELIMIT_VERIFY", scope="verify")
 @doc("Verify a letter by the code on it (public)", response=LetterVerificationSchema, tags=("letters",), auth=False)
 def verify_letter(token: str) -> Any:
     return jsonify(LetterVerificationSchema().dump(verification(_verified(token))))
@@ -102,6 +104,7 @@ def uploaded_pdf() -> bytes:
 
 
 @bp.post("/letters/verify/<token>")
+@limited("RATELIMIT_VERIFY", scope="verify")
 @doc(
     "Check that a PDF is byte for byte the issued letter (public)",
     response=LetterCheckSchema,
@@ -116,6 +119,7 @@ def check_letter_bytes(token: str) -> Any:
 
 
 @bp.get("/applications/<reference>/letter")
+@limited("RATELIMIT_TRACK", scope="track")
 @doc(
     "The applicant's letter once handed over (public, with the tracking code)",
     tags=("applicant",),

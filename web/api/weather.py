@@ -11,6 +11,7 @@ from engine import regions
 from engine.weather import ADM4_PATTERN
 
 from ..errors import ApiError
+from ..limits import limited
 from ..weather import days_ahead, forecast_now
 from . import bp, doc
 
@@ -43,6 +44,7 @@ class WeatherSchema(Schema):
 
 
 @bp.get("/weather")
+@limited("RATELIMIT_WEATHER", scope="weather")
 @doc(
     "BMKG's three-day forecast (three-hour steps) for one desa of the regency",
     response=WeatherSchema,

@@ -22,6 +22,7 @@ from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
+from ..limits import limited
 from ..sealing import opened_answer, sealed_answer
 from . import bp
 from .documents import document_settings, read_upload
@@ -118,6 +119,7 @@ def _clean_uploads(contents: dict[str, bytes]) -> tuple[dict[str, CleanContent],
 
 
 @bp.post("/apply")
+@limited("RATELIMIT_SUBMIT")
 def apply_submit() -> Any:
     form = request.form
     values = {name: form.get(name, "").strip() for name in (*APPLY_FIELDS, *APPLICANT_FIELDS)}
@@ -176,6 +178,7 @@ def _complaint_page(values: dict[str, str], errors: dict[str, str], status: int 
 
 
 @bp.post("/complaint")
+@limited("RATELIMIT_SUBMIT")
 def complaint_submit() -> Any:
     values = {name: request.form.get(name, "").strip() for name in COMPLAINT_FIELDS}
     values["form_token"] = request.form.get("form_token", "")

@@ -31,6 +31,7 @@ from ..api.letters import letter_filename, pdf_response
 from ..extensions import db
 from ..i18n import gettext as _
 from ..letters import applicant_may_download, case_letter
+from ..limits import limited
 from ..sealing import seal, unseal
 from . import bp
 from .documents import document_response, document_settings, read_upload
@@ -68,6 +69,7 @@ def track_form() -> Any:
 
 
 @bp.post("/track")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_lookup() -> Any:
     values = {k: request.form.get(k, "").strip() for k in ("reference", "tracking_code")}
     case = _case_for(values["reference"], values["tracking_code"])
@@ -116,6 +118,7 @@ def _status_page(
 
 
 @bp.get("/track/<reference>")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_status(reference: str) -> Any:
     case, code = _tracked(reference)
     if case is None or code is None:
@@ -125,6 +128,7 @@ def track_status(reference: str) -> Any:
 
 
 @bp.post("/track/<reference>/documents")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_upload(reference: str) -> Any:
     case, code = _tracked(reference)
     if case is None or code is None:
@@ -147,6 +151,7 @@ def track_upload(reference: str) -> Any:
 
 
 @bp.post("/track/<reference>/resubmit")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_resubmit(reference: str) -> Any:
     case, code = _tracked(reference)
     if case is None or code is None:
@@ -165,6 +170,7 @@ def track_resubmit(reference: str) -> Any:
 
 
 @bp.get("/track/<reference>/documents/<int:document_id>")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_document(reference: str, document_id: int) -> Any:
     case, _code = _tracked(reference)
     document = get_document(db.session, case, document_id, applicant_view=True) if case is not None else None
@@ -174,6 +180,7 @@ def track_document(reference: str, document_id: int) -> Any:
 
 
 @bp.get("/track/<reference>/letter")
+@limited("RATELIMIT_TRACK", scope="track")
 def track_letter(reference: str) -> Any:
     """The applicant's letter, once handed over (a rejection notice at once)."""
     case, _code = _tracked(reference)

@@ -12,6 +12,7 @@ from engine.errors import NotFound
 from letters.issue import bytes_match, letter_by_token, verification
 
 from ..extensions import db
+from ..limits import limited
 from . import bp
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{6,128}$")
@@ -39,6 +40,7 @@ def _lookup(token: str) -> dict[str, Any] | None:
 
 
 @bp.get("/verify/<token>")
+@limited("RATELIMIT_VERIFY", scope="verify")
 def verify_letter(token: str) -> Any:
     letter = _lookup(token)
     status = 200 if letter else 404
@@ -46,6 +48,7 @@ def verify_letter(token: str) -> Any:
 
 
 @bp.post("/verify/<token>")
+@limited("RATELIMIT_VERIFY", scope="verify")
 def verify_upload(token: str) -> Any:
     """Anyone may upload a PDF to learn whether it is, byte for byte, the letter issued."""
     letter = _lookup(token)

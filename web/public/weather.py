@@ -13,6 +13,7 @@ from engine import regions
 from engine.weather import icon_for, wind_text
 
 from ..i18n import gettext as _
+from ..limits import limited
 from ..weather import days_ahead, forecast_now, local_now
 from . import bp
 from .areas import area_from_args
@@ -43,6 +44,7 @@ def weather_context(adm4: str, reading: Any) -> dict[str, Any]:
 
 
 @bp.get("/cuaca")
+@limited("RATELIMIT_WEATHER", scope="weather")
 def weather_page() -> Any:
     area = area_from_args()
     kecamatan, village = area.kecamatan, area.village

@@ -13,6 +13,7 @@ from engine.clock import utcnow
 from ..auth import LoginUser, current_staff
 from ..i18n import COOKIE, LANGUAGES
 from ..i18n import gettext as _
+from ..limits import limited
 from . import bp, login_required, page_user
 from .accounts import LoginRefused, authenticate, change_password
 
@@ -28,6 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("RATELIMIT_LOGIN", scope="login", methods=("POST",))
 def login() -> Any:
     if request.method == "GET":
         if current_staff() is not None:
