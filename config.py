@@ -100,6 +100,17 @@ class Config:
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 24_000_000)
     DOCUMENT_DIR = Path(os.environ.get("DOCUMENT_DIR", INSTANCE_DIR / "documents"))
     API_TOKEN_TTL_HOURS = _int("API_TOKEN_TTL_HOURS", 12)
+    STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 16)  # a browser login lasts a working day
+    # Failed logins (web/throttle.py): a few free tries, then waits of 1, 2, 4 … seconds, counted
+    # within the window and since the last success — per account from one client, per client over
+    # all accounts, and per account from clients it never logged in from (capped low: no lock-out).
+    LOGIN_THROTTLE_WINDOW_MINUTES = _int("LOGIN_THROTTLE_WINDOW_MINUTES", 15)
+    LOGIN_FREE_FAILURES = _int("LOGIN_FREE_FAILURES", 3)
+    LOGIN_MAX_DELAY_SECONDS = _int("LOGIN_MAX_DELAY_SECONDS", 300)
+    LOGIN_CLIENT_FREE_FAILURES = _int("LOGIN_CLIENT_FREE_FAILURES", 10)
+    LOGIN_ACCOUNT_FREE_FAILURES = _int("LOGIN_ACCOUNT_FREE_FAILURES", 20)
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS = _int("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 60)
+    LOGIN_KNOWN_CLIENT_DAYS = _int("LOGIN_KNOWN_CLIENT_DAYS", 30)
     PAGE_SIZE_MAX = 100
     # The session cookie: not readable by scripts, never sent on another site's POST.
     SESSION_COOKIE_HTTPONLY = True
@@ -160,7 +171,7 @@ class Config:
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
     RATELIMIT_ENABLED = False  # tests of the limiter switch it on; others send many requests
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # the suite never reaches the real BMKG: tests that need it start a fake and point here

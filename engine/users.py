@@ -66,7 +66,6 @@ def create_staff_user(
         roles=roles,
         bidang=bidang if "kabid" in roles else None,
         active=True,
-        failed_logins=0,
         created_at=now,
     )
     session.add(user)
@@ -117,18 +116,33 @@ def update_staff_user(
     )
     after = {"roles": roles, "bidang": user.bidang, "active": active, "full_name": full_name}
     if not active:
-        for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-            session.delete(token)  # a deactivated account's bearer tokens stop working at once
+        revoke_credentials(session, user)  # a deactivated account's tokens and sessions stop at once
     session.flush()
     action = "user_deactivated" if before["active"] and not active else "user_updated"
     record_admin_event(session, actor, action, user.username, now, {"before": before, "after": after})
     return user
 
 
-def reset_password(session: Session, user: User, password_hash: str, actor: Actor, now: datetime) -> None:
-    """Set a new password chosen by the administrator (audited; the password is not logged)."""
-    user.password_hash = password_hash
-    user.failed_logins = 0
-    user.locked_until = None
+def revoke_credentials(session: Session, user: User) -> int:
+    """Delete every bearer token and login session of ``user`` (they stop working at once)."""
+    rows = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
+    for row in rows:
+        session.delete(row)
     session.flush()
-    record_admin_event(session, actor, "password_reset", user.username, now)
+    return len(rows)
+
+
+def reset_password(session: Session, user: User, password_hash: str, actor: Actor, now: datetime) -> None:
+    """Set a new password chosen by the administrator (audited; the password is not logged).
+    Every token and session of the account ends with the old password."""
+    user.password_hash = password_hash
+    revoked = revoke_credentials(session, user)
+    session.flush()
+    record_admin_event(session, actor, "password_reset", user.username, now, {"credentials_revoked": revoked})
+
+
+def revoke_user_credentials(session: Session, user: User, actor: Actor, now: datetime) -> int:
+    """An administrator signs ``user`` out everywhere (audited): the number of credentials revoked."""
+    revoked = revoke_credentials(session, user)
+    record_admin_event(session, actor, "credentials_revoked", user.username, now, {"count": revoked})
+    return revoked

@@ -71,7 +71,6 @@ def seed(app: Flask) -> None:
                 roles=roles,
                 bidang=bidang,
                 active=True,
-                failed_logins=0,
                 created_at=datetime.now(UTC),
             )
         )

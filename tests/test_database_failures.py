@@ -121,7 +121,7 @@ def _hold_case_lock(url: Any, reference: str) -> Any:
 
 
 def test_a_connection_lost_mid_statement_is_503_not_a_conflict(real_app: Flask) -> None:
-    """The failing statement reads ``user_account.locked_until``: its text says "locked", its type says lost."""
+    """The failing statement is the token lookup: a lost connection is 503, decided by type, not by text."""
     client = real_app.test_client()
     token = client.post(f"{API}/auth/token", json={"username": "operator", "password": PASSWORD}).get_json()["token"]
     disarm = _kill_on(real_app, "before_cursor_execute")

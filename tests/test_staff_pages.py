@@ -1,4 +1,4 @@
-"""The staff pages without a browser: login and lockout, inbox, task forms, case page, CSRF, language."""
+"""The staff pages without a browser: login and its delays, inbox, task forms, case page, CSRF, language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audit import verify_chain
-from engine.models import AccessLog, Case, CaseEvent, HumanTask, User
+from engine.clock import utcnow
+from engine.models import AccessLog, Case, CaseEvent, HumanTask, LoginAttempt, User
 from web.demo import sample_application
 from web.extensions import db
 
@@ -71,18 +72,20 @@ def test_a_form_without_its_csrf_token_is_refused(client: Any) -> None:
     assert client.get("/inbox").status_code == 302  # still anonymous
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app: Any, client: Any) -> None:
-    for _ in range(4):
+def test_wrong_passwords_cost_growing_delays_never_a_lock(app: Any, client: Any) -> None:
+    for _ in range(3):
         answer = login(client, "operator", "salah")
         assert answer.status_code == 401 and "Nama pengguna atau kata sandi salah" in text(answer)
-    answer = login(client, "operator", "salah")
-    assert "Akun dikunci sementara" in text(answer) and "15 menit" in text(answer)
-    answer = login(client, "operator")  # the right password does not open a locked account
-    assert answer.status_code == 401 and "dikunci" in text(answer)
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.username == "operator")).one()
-        assert user.locked_until is not None
-        user.locked_until = datetime(2020, 1, 1, tzinfo=UTC)
+        for row in db.session.scalars(select(LoginAttempt)):
+            row.at = utcnow()  # the failures just happened, however long the requests took
+        db.session.commit()
+    answer = login(client, "operator")  # right away: the right password waits its turn too
+    assert answer.status_code == 429 and "Coba lagi dalam 1 detik" in text(answer)
+    assert answer.headers["Retry-After"] == "1" and "dikunci" not in text(answer)
+    with app.app_context():
+        for row in db.session.scalars(select(LoginAttempt)):
+            row.at = row.at.replace(year=2020)  # the wait is over
         db.session.commit()
     assert login(client, "operator").status_code == 302
 
@@ -218,7 +221,6 @@ def test_a_task_claimed_by_a_colleague_is_shown_without_its_form(app: Any, clien
                 password_hash=db.session.scalars(select(User.password_hash).where(User.username == "operator")).one(),
                 roles=["operator"],
                 active=True,
-                failed_logins=0,
                 created_at=datetime.now(UTC),
             )
         )

@@ -36,6 +36,7 @@ def create_app(config: Any = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
+    _refuse_demo_accounts(app)
 
     from . import security, static_files
 
@@ -74,13 +75,68 @@ def create_app(config: Any = None) -> Flask:
     return app
 
 
+ENV_NAMES = {"development": "development", "dev": "development", "production": "production", "prod": "production"}
+ENV_NAMES["test"] = "test"
+MIN_SECRET_KEY_BYTES = 32
+NEW_KEY_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+class ConfigurationRefused(RuntimeError):
+    """The settings are unsafe for the environment they name: the app does not start."""
+
+
 def _check_production_settings(app: Flask) -> None:
+    """Refuse to start on settings a production server must not run with (clear words why)."""
     from config import DEFAULT_SECRET_KEY
 
-    if app.config.get("ENV_NAME") == "production" and app.config.get("SECRET_KEY") == DEFAULT_SECRET_KEY:
-        raise RuntimeError("SECRET_KEY must be set in production (refusing the default key)")
-    if app.config.get("ENV_NAME") == "production":
-        app.config["SESSION_COOKIE_SECURE"] = True
+    raw = str(app.config.get("ENV_NAME") or "").strip().lower()
+    if raw not in ENV_NAMES:
+        raise ConfigurationRefused(
+            f"SIBALANG_ENV={app.config.get('ENV_NAME')!r} is not a known environment "
+            "(development, production or prod, test); refusing to start rather than guess"
+        )
+    app.config["ENV_NAME"] = ENV_NAMES[raw]
+    if app.config["ENV_NAME"] != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if not size:
+        raise ConfigurationRefused(
+            f"SECRET_KEY is empty; production needs a random key of at least 32 bytes ({NEW_KEY_HINT})"
+        )
+    if key == DEFAULT_SECRET_KEY:
+        raise ConfigurationRefused(f"SECRET_KEY is the development default; production needs its own ({NEW_KEY_HINT})")
+    if size < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationRefused(
+            f"SECRET_KEY is {size} bytes; production needs at least {MIN_SECRET_KEY_BYTES} ({NEW_KEY_HINT})"
+        )
+    app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """In production, refuse a database that still has the demo logins of ``make run``."""
+    if app.config["ENV_NAME"] != "production":
+        return
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from .demo import active_demo_logins
+    from .extensions import db
+
+    with app.app_context():
+        try:
+            names = active_demo_logins(db.session, app.config["DEMO_PASSWORD"])
+        except (OperationalError, ProgrammingError):
+            names = []  # no schema yet (before `flask db upgrade`): no accounts at all
+        finally:
+            db.session.remove()
+        if names:
+            db.engine.dispose()  # the refused app's connections are closed, not left to the collector
+    if names:
+        raise ConfigurationRefused(
+            f"the database has demo accounts that still take the demo password ({', '.join(names)}); "
+            "production refuses them. Disable them with: "
+            "SIBALANG_ENV=development flask --app web users disable-demo (same DATABASE_URL)"
+        )
 
 
 def _use_agency_profile(app: Flask) -> None:

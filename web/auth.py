@@ -1,4 +1,9 @@
-"""Staff identity: argon2 password hashes, bearer tokens, Flask-Login sessions, role checks."""
+"""Staff identity: argon2 password hashes, the one ``authenticate()``, credentials, role checks.
+
+Credentials are ``api_token`` rows: bearer tokens (``POST /api/v1/auth/token``) and browser login
+sessions, both stored as SHA-256 of their secret, both listed and revoked the same way. Logout
+deletes the session's row; a password change or an administrator deletes all of a user's rows;
+every request looks its row up, so a deleted one stops working at once."""
 
 from __future__ import annotations
 
@@ -11,34 +16,56 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, g, request
-from flask_login import UserMixin, current_user
+from flask import Flask, current_app, g, request, session
+from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from engine.audit import Actor
-from engine.clock import utcnow
+from engine.clock import aware, utcnow
 from engine.errors import EngineError, Forbidden
 from engine.models import ApiToken, User
 from engine.roles import require_writer
+from engine.text import N_
 
+from . import throttle
 from .extensions import db, login_manager
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+API, SESSION = "api", "session"
+WRONG_CREDENTIALS = N_("Nama pengguna atau kata sandi salah.")
+THROTTLED = N_("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(seconds)s detik.")
+# a credential's last use is written at most this often (not on every request)
+LAST_USED_PRECISION = timedelta(minutes=10)
 
 
 class NotAuthenticated(EngineError):
     code = "not_authenticated"
 
 
-class LoginUser(UserMixin):
-    """Flask-Login's view of a staff user."""
+class LoginRefused(Exception):
+    """Why a login failed, in words the user may see (never whether the username exists).
 
-    def __init__(self, user: User) -> None:
-        self.user = user
+    ``text`` is the Indonesian message id with ``params``; ``retry_after`` is set (seconds) when
+    the attempt was throttled and no password was checked."""
+
+    def __init__(self, text: str, retry_after: int = 0, **params: Any) -> None:
+        super().__init__(text % params if params else text)
+        self.text, self.params, self.retry_after = text, params, retry_after
+
+
+class LoginUser(UserMixin):
+    """Flask-Login's view of a staff user signed in by one ``session`` credential.
+
+    ``get_id`` is the credential's secret, not the user's id (Flask-Login's "alternative tokens"):
+    the session cookie names a row that logout, a password change or an administrator deletes."""
+
+    def __init__(self, user: User, credential: ApiToken, secret: str) -> None:
+        self.user, self.credential, self.secret = user, credential, secret
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return self.secret
 
     @property
     def is_active(self) -> bool:
@@ -63,6 +90,32 @@ def verify_password(user: User | None, password: str) -> bool:
         return False
 
 
+def client_address() -> str:
+    """The client's address (the real one behind TRUSTED_PROXIES, see web/limits.py)."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+def authenticate(username: str, password: str, now: datetime) -> User:
+    """The one password check of the web login and ``POST /api/v1/auth/token``.
+
+    Refuses without checking the password while this client must wait (web/throttle.py), and
+    records every attempt in ``login_attempt``. Raises LoginRefused. The caller's unit of work
+    must commit the record even when it refuses (answer the error, do not raise past the view)."""
+    name = username.strip().lower()[:64]
+    client = client_address()
+    wait = throttle.wait_seconds(db.session, name, client, now, throttle.Policy.from_config(current_app.config))
+    if wait:
+        throttle.record(db.session, name, client, throttle.THROTTLED, now)
+        raise LoginRefused(THROTTLED, retry_after=wait, seconds=wait)
+    user = db.session.scalars(select(User).where(User.username == name)).first()
+    if not verify_password(user, password):
+        throttle.record(db.session, name, client, throttle.FAILURE, now)
+        raise LoginRefused(WRONG_CREDENTIALS)
+    assert user is not None
+    throttle.record(db.session, name, client, throttle.SUCCESS, now)
+    return user
+
+
 def actor_for(user: User) -> Actor:
     return Actor(user.username, tuple(user.roles or ()), user.bidang, user.full_name)
 
@@ -75,7 +128,6 @@ def create_user(username: str, password: str, full_name: str, roles: list[str], 
         roles=roles,
         bidang=bidang,
         active=True,
-        failed_logins=0,
         created_at=utcnow(),
     )
     db.session.add(user)
@@ -83,39 +135,104 @@ def create_user(username: str, password: str, full_name: str, roles: list[str], 
     return user
 
 
-def issue_token(user: User, now: datetime) -> tuple[str, datetime]:
-    token = secrets.token_urlsafe(32)
-    expires = now + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
-    db.session.add(
-        ApiToken(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id, created_at=now, expires_at=expires
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, now: datetime, kind: str = API) -> tuple[str, ApiToken]:
+    """A new credential for ``user``: (the secret, shown once; its row, holding only the hash)."""
+    secret = secrets.token_urlsafe(32)
+    hours = current_app.config["API_TOKEN_TTL_HOURS" if kind == API else "STAFF_SESSION_HOURS"]
+    row = ApiToken(
+        token_hash=_digest(secret),
+        user_id=user.id,
+        kind=kind,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+        last_used_at=now,
+        client_address=client_address(),
+        user_agent=(request.user_agent.string or "")[:200] or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return secret, row
+
+
+def start_session(user: User, now: datetime) -> None:
+    """Sign this browser in as ``user`` with a fresh ``session`` credential."""
+    session.clear()  # a fresh session for the new identity
+    secret, row = issue_token(user, now, SESSION)
+    login_user(LoginUser(user, row, secret))
+    g.staff_user, g.staff_credential = user, row
+
+
+def end_session() -> None:
+    """Log this browser out and revoke its credential (a copied cookie dies with it)."""
+    credential = current_credential()
+    if credential is not None and credential.kind == SESSION:
+        db.session.delete(credential)
+        db.session.flush()
+    logout_user()
+    session.clear()
+
+
+def revoke_all(user: User) -> int:
+    """Delete every token and login session of ``user``; the number revoked."""
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    return len(rows)
+
+
+def credentials_of(user: User) -> list[ApiToken]:
+    """The user's live tokens and sessions, newest first."""
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.expires_at > utcnow())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _live_credential(secret: str, kind: str) -> ApiToken | None:
+    now = utcnow()
+    stmt = (
+        select(ApiToken)
+        .join(User, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _digest(secret),
+            ApiToken.kind == kind,
+            ApiToken.expires_at > now,
+            User.active.is_(True),
         )
     )
-    return token, expires
-
-
-def _user_from_token(token: str) -> User | None:
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    stmt = (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest, ApiToken.expires_at > utcnow(), User.active.is_(True))
-    )
-    return db.session.scalars(stmt).first()
+    row = db.session.scalars(stmt).first()
+    if row is not None and (row.last_used_at is None or aware(row.last_used_at) < now - LAST_USED_PRECISION):
+        row.last_used_at = now  # committed with the request's unit of work
+    return row
 
 
 def current_staff() -> User | None:
     """The user behind this request: bearer token first, then the browser session."""
     if "staff_user" in g:
         return g.staff_user
-    user = None
+    user, credential = None, None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = _user_from_token(header[7:].strip())
+        credential = _live_credential(header[7:].strip(), API)
+        user = credential.user if credential is not None else None
     elif current_user.is_authenticated:
-        user = current_user.user
-    g.staff_user = user
+        user, credential = current_user.user, current_user.credential
+    g.staff_user, g.staff_credential = user, credential
     return user
+
+
+def current_credential() -> ApiToken | None:
+    """The token or session row that authenticated this request (None: anonymous)."""
+    current_staff()
+    credential: ApiToken | None = g.get("staff_credential")
+    return credential
 
 
 def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -148,7 +265,16 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # What a read-only role (auditor) may still POST: its own session and password, and reading
 # actions that are POSTs only because they compute (replay, the audit pages).
 READ_ONLY_MAY_POST = frozenset(
-    {"staff.login", "staff.logout", "staff.password", "api.create_token", "api.revoke_token", "api.replay_case"}
+    {
+        "staff.login",
+        "staff.logout",
+        "staff.password",
+        "staff.revoke_credential",
+        "api.create_token",
+        "api.revoke_token",
+        "api.revoke_current_token",
+        "api.replay_case",
+    }
 )
 READ_ONLY_BLUEPRINTS = frozenset({"audit"})
 
@@ -191,6 +317,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_guard_request)
 
     @login_manager.user_loader
-    def _load(user_id: str) -> LoginUser | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return LoginUser(user) if user is not None and user.active else None
+    def _load(secret: str) -> LoginUser | None:
+        credential = _live_credential(secret, SESSION)
+        return LoginUser(credential.user, credential, secret) if credential is not None else None

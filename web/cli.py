@@ -86,6 +86,15 @@ def create_user_command(
     click.echo(f"created {username}")
 
 
+@users_cli.command("disable-demo")
+def disable_demo_command() -> None:
+    """Deactivate the demo accounts that still take the demo password (before going to production)."""
+    from .demo import disable_demo_logins
+
+    disabled = disable_demo_logins(db.session, current_app.config["DEMO_PASSWORD"], utcnow())
+    click.echo(f"deactivated {', '.join(disabled)}" if disabled else "no demo account takes the demo password")
+
+
 @demo_cli.command("load")
 @click.option("--cases/--no-cases", default=True)
 def demo_load(cases: bool) -> None:

@@ -13,7 +13,7 @@ from engine.cases import complete_task, ready_user_tasks, restore_workflow
 from engine.clock import utcnow
 from engine.models import Case, HumanTask, User
 
-from .auth import actor_for, create_user
+from .auth import actor_for, create_user, verify_password
 from .extensions import db
 from .letters import letter_service
 
@@ -29,6 +29,30 @@ DEMO_USERS = [
     ("admin", "Administrator Sistem", ["admin"], None),
     ("auditor", "Inspektorat (Auditor)", ["auditor"], None),
 ]
+
+
+def active_demo_logins(session: Any, password: str) -> list[str]:
+    """The demo usernames that are active and still take the demo password (production refuses them)."""
+    names = [username for username, *_ in DEMO_USERS]
+    users = session.scalars(select(User).where(User.username.in_(names), User.active.is_(True))).all()
+    return sorted(user.username for user in users if verify_password(user, password))
+
+
+def disable_demo_logins(session: Any, password: str, now: Any) -> list[str]:
+    """Deactivate the demo accounts that still take the demo password (audited; their tokens end)."""
+    from engine.audit import Actor
+    from engine.users import update_staff_user
+
+    disabled = active_demo_logins(session, password)
+    config = current_app.config
+    for username in disabled:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        values = {"roles": list(user.roles or []), "bidang": user.bidang, "active": False, "full_name": user.full_name}
+        update_staff_user(
+            session, user, values, Actor("cli", ("admin",)), now, config["STAFF_ROLES"], config["AGENCY"].bidang
+        )
+    return disabled
+
 
 # Valid submissions for every user task of the bundled procedures, by task name.
 SAMPLE_DATA: dict[str, dict[str, Any]] = {

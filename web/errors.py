@@ -87,7 +87,7 @@ _SQLITE_BUSY_SNAPSHOT = 517  # another writer committed since this transaction r
 
 def database_error(exc: Exception) -> tuple[int, str, str]:
     """(status, code, message) for a database error, decided by its type and SQLSTATE or SQLite
-    error code; never by its text, which quotes the SQL (``user_account.locked_until``)."""
+    error code; never by its text, which quotes the SQL (a column named ``locked_…`` is no lock)."""
     if isinstance(exc, StaleDataError | IntegrityError):
         return 409, "conflict", CONFLICT_MESSAGE
     if isinstance(exc, PoolTimeout):  # every pooled connection in use for longer than the pool waits

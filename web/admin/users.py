@@ -10,10 +10,10 @@ from sqlalchemy import select
 from engine.admin_log import admin_events
 from engine.clock import utcnow
 from engine.errors import InvalidSubmission
-from engine.models import User
-from engine.users import create_staff_user, get_user, reset_password, update_staff_user
+from engine.models import LoginAttempt, User
+from engine.users import create_staff_user, get_user, reset_password, revoke_user_credentials, update_staff_user
 
-from ..auth import current_actor, hash_password
+from ..auth import credentials_of, current_actor, hash_password
 from ..extensions import db
 from ..i18n import gettext as _
 from ..staff.accounts import MIN_PASSWORD_LENGTH
@@ -116,7 +116,16 @@ def edit_user(user_id: int) -> Any:
             return redirect(url_for("admin.users"))
     events = [ev for ev in admin_events(db.session, 500) if ev.target == user.username][:20]
     return render_template(
-        "admin/user_form.html", user=user, values=values, errors=errors, events=events, **_choices()
+        "admin/user_form.html",
+        user=user,
+        values=values,
+        errors=errors,
+        events=events,
+        credentials=credentials_of(user),
+        attempts=db.session.scalars(
+            select(LoginAttempt).where(LoginAttempt.username == user.username).order_by(LoginAttempt.id.desc()).limit(20)
+        ).all(),
+        **_choices(),
     ), (422 if errors else 200)
 
 
@@ -131,6 +140,15 @@ def reset_user_password(user_id: int) -> Any:
         return redirect(url_for("admin.edit_user", user_id=user.id))
     reset_password(db.session, user, hash_password(password), current_actor(), utcnow())
     flash(_("Kata sandi %(name)s diganti. Sampaikan kepada pemiliknya secara langsung.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/pengguna/<int:user_id>/sesi/cabut")
+@admin_required
+def revoke_user_sessions(user_id: int) -> Any:
+    user = get_user(db.session, user_id)
+    revoked = revoke_user_credentials(db.session, user, current_actor(), utcnow())
+    flash(_("%(n)s sesi dan token %(name)s dicabut.", n=revoked, name=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 

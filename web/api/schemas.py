@@ -28,6 +28,21 @@ class TokenSchema(Schema):
     roles = fields.List(fields.String())
 
 
+class CredentialSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "api (a bearer token) or session (a browser login)"})
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True, metadata={"description": "to within ten minutes"})
+    client_address = fields.String(allow_none=True, metadata={"description": "where it was issued"})
+    user_agent = fields.String(allow_none=True)
+    current = fields.Boolean(metadata={"description": "the credential of this request"})
+
+
+class CredentialListSchema(Schema):
+    items = fields.List(fields.Nested(CredentialSchema))
+
+
 class ApplicationCreatedSchema(Schema):
     reference = fields.String()
     tracking_code = fields.String()

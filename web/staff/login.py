@@ -5,17 +5,27 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
 
 from engine.clock import utcnow
+from engine.models import ApiToken
 
-from ..auth import LoginUser, current_staff
+from ..auth import (
+    LoginRefused,
+    authenticate,
+    credentials_of,
+    current_credential,
+    current_staff,
+    end_session,
+    revoke_all,
+    start_session,
+)
+from ..extensions import db
 from ..i18n import COOKIE, LANGUAGES
 from ..i18n import gettext as _
 from ..limits import limited
 from . import bp, login_required, page_user
-from .accounts import LoginRefused, authenticate, change_password
+from .accounts import change_password
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,10 +49,13 @@ def login() -> Any:
     try:
         user = authenticate(username, request.form.get("password", "")[:1024], utcnow())
     except LoginRefused as refused:
-        flash(_(str(refused)), "error")
-        return render_template("staff/login.html", username=username, next=request.form.get("next", "")), 401
-    session.clear()  # a fresh session for the new identity
-    login_user(LoginUser(user))
+        # answered, not raised: the attempt's record is committed with this request
+        flash(_(refused.text, **refused.params), "error")
+        page = render_template("staff/login.html", username=username, next=request.form.get("next", ""))
+        if refused.retry_after:
+            return page, 429, {"Retry-After": str(refused.retry_after)}
+        return page, 401
+    start_session(user, utcnow())
     if not request.form.get("next") and "admin" in (user.roles or ()):
         return redirect(url_for("admin.index"))  # an administrator's work starts on /admin/
     return redirect(_safe_next(request.form.get("next")))
@@ -50,8 +63,7 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    logout_user()
-    session.clear()
+    end_session()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("staff.login"))
 
@@ -62,11 +74,41 @@ def password() -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
-        errors = change_password(page_user(), form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
+        user = page_user()
+        errors = change_password(user, form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
         if not errors:
-            flash(_("Kata sandi berhasil diganti."), "success")
+            # the old password's sessions and tokens end everywhere; this browser gets a new one
+            revoke_all(user)
+            start_session(user, utcnow())
+            flash(_("Kata sandi berhasil diganti. Sesi dan token lain telah dicabut."), "success")
             return redirect(url_for("staff.inbox"))
     return render_template("staff/password.html", errors=errors), (422 if errors else 200)
+
+
+@bp.get("/sesi")
+@login_required
+def credentials() -> Any:
+    """The user's login sessions and API tokens, each revocable."""
+    current = current_credential()
+    rows = credentials_of(page_user())
+    return render_template("staff/credentials.html", rows=rows, current_id=current.id if current else None)
+
+
+@bp.post("/sesi/<int:credential_id>/cabut")
+@login_required
+def revoke_credential(credential_id: int) -> Any:
+    row = db.session.get(ApiToken, credential_id)
+    if row is None or row.user_id != page_user().id:
+        flash(_("Sesi atau token itu tidak ada (mungkin sudah dicabut)."), "error")
+        return redirect(url_for("staff.credentials"))
+    current = current_credential()
+    if current is not None and row.id == current.id:
+        end_session()
+        flash(_("Sesi ini dicabut; Anda telah keluar."), "info")
+        return redirect(url_for("staff.login"))
+    db.session.delete(row)
+    flash(_("Dicabut."), "success")
+    return redirect(url_for("staff.credentials"))
 
 
 @bp.get("/language/<code>")
