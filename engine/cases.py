@@ -66,6 +66,11 @@ def hash_tracking_code(reference: str, code: str) -> str:
     return hashlib.sha256(f"{reference}:{code.strip().upper()}".encode()).hexdigest()
 
 
+def new_tracking_code() -> str:
+    """A fresh random tracking code (8 characters, no look-alike letters)."""
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
 def check_tracking_code(case: Case, code: str | None) -> bool:
     if not code:
         return False
@@ -330,6 +335,7 @@ def save_workflow(
     now: datetime,
     *,
     letters: LetterIssuer | None = None,
+    tracking_code: str | None = None,
 ) -> None:
     """Persist a changed workflow with its events: the case row (under its optimistic lock,
     the ORM's ``version_id_col``), the events, the task rows, the notifications. Flushes.
@@ -381,7 +387,7 @@ def save_workflow(
             update(_TASK_TABLE).where(_TASK_TABLE.c.id.in_(dropped)).values(state="cancelled", completed_at=now)
         )
     _remember(loaded, state, workflow)
-    on_case_saved(session, case, change.events, now)
+    on_case_saved(session, case, change.events, now, tracking_code=tracking_code)
 
 
 def seed_start_data(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
@@ -405,7 +411,7 @@ def start_case(
     definition_id, sha256 = latest_version(session, key)
     loaded = definition_by_id(session, definition_id, sha256)
     reference = _new_reference(session, key, now)
-    tracking_code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    tracking_code = new_tracking_code()
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
     case = Case(
         reference=reference,
@@ -434,7 +440,8 @@ def start_case(
         seed_start_data(workflow, data)
         workflow.do_engine_steps()
     change.event("case_started", actor, now, payload={"definition": key, "version": loaded.version, "data": data})
-    save_workflow(session, change, loaded, workflow, actor, now)
+    # the "received" message carries the code (the only place besides the receipt it is shown)
+    save_workflow(session, change, loaded, workflow, actor, now, tracking_code=tracking_code)
     return case, tracking_code
 
 

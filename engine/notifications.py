@@ -28,11 +28,17 @@ from .models import Case, Notification
 # ``{agency}`` is the sender, the agency profile's ``short_name`` (e.g. "Dinsos Balangan").
 TEMPLATES: dict[str, str] = {
     "received": (
-        "{agency}: Permohonan {reference} sudah kami terima. Simpan kode pelacakan Anda untuk "
-        "melihat perkembangan di halaman Lacak."
+        "{agency}: Permohonan {reference} sudah kami terima. Kode pelacakan: {tracking_code}. Simpan "
+        "nomor dan kode ini untuk melihat perkembangan di halaman Lacak."
     ),
     "complaint_received": (
-        "{agency}: Aduan {reference} sudah kami terima dan akan diperiksa petugas. Simpan kode pelacakan Anda."
+        "{agency}: Aduan {reference} sudah kami terima dan akan diperiksa petugas. Kode pelacakan: "
+        "{tracking_code}. Simpan nomor dan kode ini."
+    ),
+    # the applicant asked for their code again (NIK + phone): a new code, the old one is void
+    "tracking_code_reissued": (
+        "{agency}: Kode pelacakan baru untuk {reference}: {tracking_code}. Kode lama tidak berlaku lagi. "
+        "Abaikan pesan ini bila Anda tidak memintanya."
     ),
     "incomplete": (
         "{agency}: Berkas permohonan {reference} belum lengkap. Mohon lengkapi: {missing}.{note} "
@@ -64,9 +70,22 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+# The tracking code is in the outbox only until the message left: then it is replaced by this
+# (and a row queued before codes were sent shows it too).
+HIDDEN_CODE = "********"
+CARRIES_CODE = frozenset({"received", "complaint_received", "tracking_code_reissued"})
+
+
 def render_message(kind: str, agency: str, **context: Any) -> str:
     """The message text of ``kind`` sent by ``agency``; raises KeyError for an unknown kind."""
+    if kind in CARRIES_CODE:
+        context.setdefault("tracking_code", HIDDEN_CODE)
     return TEMPLATES[kind].format(agency=agency, **context)
+
+
+def _forget_code(row: Notification) -> None:
+    if row.context and "tracking_code" in row.context:
+        row.context = {**row.context, "tracking_code": HIDDEN_CODE}
 
 
 def _recipient(session: Session, case: Case) -> str | None:
@@ -173,12 +192,18 @@ def _kinds_for_event(case: Case, event: NewEvent) -> list[tuple[str, dict[str, A
     return []
 
 
-def on_case_saved(session: Session, case: Case, events: list[NewEvent], now: datetime) -> list[dict[str, Any]]:
+def on_case_saved(
+    session: Session, case: Case, events: list[NewEvent], now: datetime, *, tracking_code: str | None = None
+) -> list[dict[str, Any]]:
     """Queue the messages the case's new ``events`` call for (called by ``cases.save_workflow``
-    in the same unit of work, so a message is queued if and only if the change commits)."""
+    in the same unit of work, so a message is queued if and only if the change commits).
+    A new case's ``tracking_code`` goes into its "received" message; it stays in the outbox only
+    until the message is sent or given up."""
     queued = []
     for event in events:
         for kind, context in _kinds_for_event(case, event):
+            if tracking_code is not None and kind in ("received", "complaint_received"):
+                context = {**context, "tracking_code": tracking_code}
             recipient = _recipient(session, case)
             if recipient is not None:
                 queued.append(outbox_row(case, kind, recipient, now, event_seq=event.seq, **context))
@@ -285,6 +310,7 @@ def deliver_notification(
         row.last_error = str(exc)[:1000]
         if row.attempts >= policy.max_attempts:
             row.status = "failed"
+            _forget_code(row)
         else:
             row.next_attempt_at = aware(now) + policy.delay(row.attempts)
         session.flush()
@@ -292,5 +318,6 @@ def deliver_notification(
     row.status = "sent"
     row.sent_at = aware(now)
     row.last_error = None
+    _forget_code(row)
     session.flush()
     return True

@@ -63,8 +63,8 @@ def test_the_apply_page_explains_services_documents_regions_and_consent(client: 
 def test_an_application_through_the_page_gives_a_reference_and_code(client: Any, app: Any) -> None:
     form = apply_form(0, doc_ktp=(io.BytesIO(photo()), "ktp.jpg"), doc_kk=(io.BytesIO(PDF), "kk.pdf"))
     answer = client.post("/apply", data=form, content_type="multipart/form-data")
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/terkirim")
-    receipt = client.get("/terkirim").get_data(as_text=True)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/terkirim/RJK-")
+    receipt = client.get(answer.headers["Location"]).get_data(as_text=True)
     reference = re.search(r'id="reference">([^<]+)<', receipt).group(1)  # type: ignore[union-attr]
     code = re.search(r'id="tracking-code">([^<]+)<', receipt).group(1)  # type: ignore[union-attr]
     assert reference.startswith("RJK-") and len(code) == 8
@@ -75,7 +75,7 @@ def test_an_application_through_the_page_gives_a_reference_and_code(client: Any,
     # the same form sent again (a second tap on a slow connection) makes no second case
     form = apply_form(0, doc_ktp=(io.BytesIO(photo()), "ktp.jpg"), doc_kk=(io.BytesIO(PDF), "kk.pdf"))
     again = client.post("/apply", data=form, content_type="multipart/form-data")
-    assert again.status_code == 302 and cases(app) == 1
+    assert again.status_code == 303 and again.headers["Location"] == answer.headers["Location"] and cases(app) == 1
     status = client.get(f"/track/{reference}")  # remembered in the session
     assert status.status_code == 200 and "Permohonan diterima." in status.get_data(as_text=True)
 
@@ -97,9 +97,12 @@ def test_an_application_through_the_page_gives_a_reference_and_code(client: Any,
 def test_bad_input_is_explained_next_to_the_field_and_nothing_is_stored(
     client: Any, app: Any, change: dict[str, str], field: str, message: str
 ) -> None:
-    answer = client.post("/apply", data=apply_form(0, **change), content_type="multipart/form-data")
+    answer = client.post(
+        "/apply", data=apply_form(0, **change), content_type="multipart/form-data", follow_redirects=True
+    )
     page = answer.get_data(as_text=True)
-    assert answer.status_code == 422
+    # refused, then shown by GET (Post/Redirect/Get: Back and reload never resend the form)
+    assert [r.status_code for r in answer.history] == [303] and answer.status_code == 422
     assert f'id="{field}-error"' in page and message in page
     assert 'value="Aminah"' in page  # typed values are kept
     assert cases(app) == 0 and people(app) == 0
@@ -107,7 +110,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_is_stored(
 
 def test_a_bad_file_rejects_the_whole_application(client: Any, app: Any) -> None:
     form = apply_form(0, doc_ktp=(io.BytesIO(b"MZ\x90\x00program"), "ktp.jpg"), doc_kk=(io.BytesIO(PDF), "kk.pdf"))
-    answer = client.post("/apply", data=form, content_type="multipart/form-data")
+    answer = client.post("/apply", data=form, content_type="multipart/form-data", follow_redirects=True)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and 'id="doc_ktp-error"' in page and "Jenis berkas tidak didukung" in page
     assert cases(app) == 0
@@ -125,20 +128,24 @@ def test_a_request_over_the_size_limit_gets_an_indonesian_page(client: Any, app:
 
 def test_script_in_every_text_field_is_shown_inert(client: Any, app: Any) -> None:
     form = apply_form(0, name=XSS, address=XSS, description=XSS, nik=XSS, phone=XSS, kk_number=XSS)
-    page = client.post("/apply", data=form, content_type="multipart/form-data").get_data(as_text=True)
+    page = client.post("/apply", data=form, content_type="multipart/form-data", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     ok = apply_form(1, name=f"Aminah {XSS}"[:200], address=XSS, description=XSS)
     client.post("/apply", data=ok, content_type="multipart/form-data")
-    receipt = client.get("/terkirim").get_data(as_text=True)
+    receipt = client.get("/terkirim", follow_redirects=True).get_data(as_text=True)
     reference = re.search(r'id="reference">([^<]+)<', receipt).group(1)  # type: ignore[union-attr]
     status = client.get(f"/track/{reference}").get_data(as_text=True)
     assert XSS not in status
     complaint = {"category": "pelayanan", "description": XSS * 2, "phone": "0812", "village_code": XSS, "name": XSS}
-    page = client.post("/complaint", data=complaint).get_data(as_text=True)
+    page = client.post("/complaint", data=complaint, follow_redirects=True).get_data(as_text=True)
     assert XSS not in page and "&lt;script&gt;" in page
     verify = client.get("/verify/%3Cscript%3Ealert(1)%3C%2Fscript%3E").get_data(as_text=True)
     assert XSS not in verify
-    track = client.post("/track", data={"reference": XSS, "tracking_code": XSS}).get_data(as_text=True)
+    track = client.post("/track", data={"reference": XSS, "tracking_code": XSS}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert XSS not in track
 
 
@@ -153,17 +160,25 @@ def test_a_complaint_through_the_page(client: Any, app: Any) -> None:
         "doc_lainnya": (io.BytesIO(photo("PNG")), "bukti.png"),
     }
     answer = client.post("/complaint", data=complaint, content_type="multipart/form-data")
-    assert answer.status_code == 302
-    receipt = client.get("/terkirim").get_data(as_text=True)
+    assert answer.status_code == 303
+    receipt = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "ADU-" in receipt and "Aduan terkirim" in receipt
-    bad = client.post("/complaint", data={**complaint, "description": "pendek", "doc_lainnya": (io.BytesIO(b""), "")})
-    assert bad.status_code == 422 and "paling sedikit 10 huruf" in bad.get_data(as_text=True)  # not "Panjang harus"
+    bad = client.post(
+        "/complaint",
+        data={**complaint, "description": "pendek", "doc_lainnya": (io.BytesIO(b""), "")},
+        follow_redirects=True,
+    )
+    assert bad.status_code == 422 and "paling sedikit 10 huruf" in bad.get_data(as_text=True)
 
 
 def test_tracking_with_a_wrong_code_says_so_without_telling_which_part(client: Any) -> None:
     created = client.post("/api/v1/applications", json=sample_application(0)).get_json()
-    wrong = client.post("/track", data={"reference": created["reference"], "tracking_code": "ZZZZZZZZ"})
-    unknown = client.post("/track", data={"reference": "RJK-2026-999999", "tracking_code": "ZZZZZZZZ"})
+    wrong = client.post(
+        "/track", data={"reference": created["reference"], "tracking_code": "ZZZZZZZZ"}, follow_redirects=True
+    )
+    unknown = client.post(
+        "/track", data={"reference": "RJK-2026-999999", "tracking_code": "ZZZZZZZZ"}, follow_redirects=True
+    )
     assert wrong.status_code == unknown.status_code == 404
     assert "tidak cocok" in wrong.get_data(as_text=True)
     right = client.post("/track", data={"reference": created["reference"], "tracking_code": created["tracking_code"]})
@@ -195,6 +210,7 @@ def test_the_incomplete_documents_loop_from_the_applicants_side(client: Any, tok
         f"/track/{reference}/documents",
         data={"kind": "kk", "tracking_code": code, "file": (io.BytesIO(b"MZ\x90\x00"), "kk.jpg")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     assert bad.status_code == 422 and "Jenis berkas tidak didukung" in bad.get_data(as_text=True)
     for kind in ("kk", "surat_keterangan_dokter"):
@@ -215,7 +231,8 @@ def test_the_incomplete_documents_loop_from_the_applicants_side(client: Any, tok
     [again] = client.get("/api/v1/tasks", query_string={"q": reference}, headers=headers).get_json()["items"]
     assert again["name"] == "verifikasi" and again["id"] != task["id"]
     # a second resubmission is a clear conflict, not a crash
-    assert applicant.post(f"/track/{reference}/resubmit", data={"tracking_code": code}).status_code == 409
+    again = applicant.post(f"/track/{reference}/resubmit", data={"tracking_code": code}, follow_redirects=True)
+    assert [r.status_code for r in again.history] == [303] and again.status_code == 409
 
 
 def test_verify_shows_not_found_for_unknown_tokens(client: Any) -> None:

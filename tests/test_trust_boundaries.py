@@ -145,19 +145,26 @@ def test_staff_only_documents_never_reach_the_applicant(client: Any, token: Any)
 
 def test_replaying_another_submissions_form_token_never_shows_its_receipt(app: Any, client: Any) -> None:
     first = client.post("/apply", data=apply_form(0, form_token="shared-token"), content_type="multipart/form-data")
-    assert first.status_code == 302
-    receipt = client.get("/terkirim").get_data(as_text=True)
+    assert first.status_code == 303
+    receipt = client.get(first.headers["Location"]).get_data(as_text=True)
     reference = re.search(r'id="reference">([^<]+)<', receipt).group(1)  # type: ignore[union-attr]
     attacker = app.test_client()
-    replay = attacker.post("/apply", data=apply_form(1, form_token="shared-token"), content_type="multipart/form-data")
+    replay = attacker.post(
+        "/apply",
+        data=apply_form(1, form_token="shared-token"),
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     text = replay.get_data(as_text=True)
     assert replay.status_code == 409 and reference not in text and "sudah pernah dikirim" in text
     assert attacker.get("/terkirim").status_code == 302  # no receipt in the attacker's session
+    # the receipt's address names the reference only: without the code in one's own session it shows nothing
+    assert attacker.get(first.headers["Location"]).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
     # the same form sent again (the second tap) still answers with its own receipt
     again = client.post("/apply", data=apply_form(0, form_token="shared-token"), content_type="multipart/form-data")
-    assert again.status_code == 302 and reference in client.get("/terkirim").get_data(as_text=True)
+    assert again.status_code == 303 and reference in client.get(again.headers["Location"]).get_data(as_text=True)
 
 
 # --- access log and duplicates ------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import FileStorage
 
 from engine import intake
@@ -22,13 +23,14 @@ from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
+from ..i18n import gettext as _
 from ..limits import limited
-from ..sealing import opened_answer, sealed_answer
 from . import bp
 from .documents import document_settings, read_upload
 from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
 from .messages import resident_messages
-from .track import remember_tracking
+from .navigation import no_store, refuse_with_redirect, take_refused
+from .track import case_for, known_tracking_code, remember_tracking
 
 APPLY_FIELDS = ("service", "ppks_category", "description")
 APPLICANT_FIELDS = ("nik", "kk_number", "name", "birth_date", "gender", "phone", "address", "village_code")
@@ -80,12 +82,27 @@ def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 20
         groups=kecamatan_groups(),
         form_token=values.get("form_token") or new_form_token(),
         max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
+        recent=_recently_sent("apply"),
     )
     return page, status
 
 
+RECENT_SECONDS = 3600
+
+
+def _recently_sent(form: str) -> str | None:
+    """The reference this browser sent with ``form`` in the last hour (Back to a sent form says so)."""
+    last = session.get("receipt") or {}
+    if last.get("form") == form and time.time() - float(last.get("at") or 0) < RECENT_SECONDS:
+        return str(last.get("reference"))
+    return None
+
+
 @bp.get("/apply")
 def apply_form() -> Any:
+    refused = take_refused("apply")
+    if refused is not None:
+        return _apply_page(*refused)
     return _apply_page({"service": request.args.get("service", "")}, {})
 
 
@@ -141,10 +158,14 @@ def apply_submit() -> Any:
     contents, upload_errors = _check_uploads(UPLOAD_KINDS)
     errors.update(upload_errors)
     if errors or data is None or process is None:
-        return _apply_page(values, errors, 422)
+        return refuse_with_redirect("apply", url_for("public.apply_form"), values, errors) or _apply_page(
+            values, errors, 422
+        )
     cleaned, errors = _clean_uploads(contents)
     if errors:
-        return _apply_page(values, errors, 422)
+        return refuse_with_redirect("apply", url_for("public.apply_form"), values, errors) or _apply_page(
+            values, errors, 422
+        )
 
     def create() -> dict[str, Any]:
         now = utcnow()
@@ -161,6 +182,9 @@ def apply_submit() -> Any:
 
 @bp.get("/complaint")
 def complaint_form() -> Any:
+    refused = take_refused("complaint")
+    if refused is not None:
+        return _complaint_page(*refused)
     return _complaint_page({}, {})
 
 
@@ -173,6 +197,7 @@ def _complaint_page(values: dict[str, str], errors: dict[str, str], status: int 
         groups=kecamatan_groups(),
         form_token=values.get("form_token") or new_form_token(),
         max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
+        recent=_recently_sent("complaint"),
     )
     return page, status
 
@@ -187,10 +212,14 @@ def complaint_submit() -> Any:
     contents, upload_errors = _check_uploads(("lainnya",))
     errors.update(upload_errors)
     if errors or data is None:
-        return _complaint_page(values, errors, 422)
+        return refuse_with_redirect("complaint", url_for("public.complaint_form"), values, errors) or _complaint_page(
+            values, errors, 422
+        )
     cleaned, errors = _clean_uploads(contents)
     if errors:
-        return _complaint_page(values, errors, 422)
+        return refuse_with_redirect("complaint", url_for("public.complaint_form"), values, errors) or _complaint_page(
+            values, errors, 422
+        )
 
     def create() -> dict[str, Any]:
         now = utcnow()
@@ -217,16 +246,78 @@ def _submit_and_show_receipt(
         answer = submit_once(form, values["form_token"], content_digest(fields, contents), create)
     except FormReused:
         db.session.rollback()
-        return page({**fields, "form_token": new_form_token()}, {"form": REUSED_FORM}, 409)
+        values, errors = {**fields, "form_token": new_form_token()}, {"form": REUSED_FORM}
+        location = url_for(f"public.{form}_form")
+        return refuse_with_redirect(form, location, values, errors, 409) or page(values, errors, 409)
     remember_tracking(answer["reference"], answer["tracking_code"])
-    session["receipt"] = sealed_answer(answer)  # the cookie is signed, not encrypted
-    return redirect(url_for("public.receipt"))
+    session["receipt"] = {
+        "form": form,
+        "reference": answer["reference"],
+        "documents": answer["documents"],
+        "at": time.time(),
+    }
+    return redirect(url_for("public.receipt", reference=answer["reference"]), 303)
 
 
 @bp.get("/terkirim")
-def receipt() -> Any:
-    """After a submission: the reference and tracking code, shown once (Post/Redirect/Get)."""
-    answer = session.pop("receipt", None)
-    if not answer:
+def last_receipt() -> Any:
+    """The receipt of this browser's last submission (bookmarks made before receipts had their own address)."""
+    last = session.get("receipt") or {}
+    if not last.get("reference"):
         return redirect(url_for("public.track_form"))
-    return render_template("public/receipt.html", receipt=opened_answer(answer))
+    return redirect(url_for("public.receipt", reference=last["reference"]))
+
+
+@bp.get("/terkirim/<reference>")
+def receipt(reference: str) -> Any:
+    """The receipt, as often as the applicant reopens it in the browser that sent the form.
+
+    The address names only the reference; the tracking code comes from this browser's session
+    (kept by ``remember_tracking``), so the link shows nothing to anyone else, and the page is
+    never cached.
+    """
+    code = known_tracking_code(reference)
+    case = case_for(reference, code)
+    if case is None or code is None:
+        return redirect(url_for("public.track_form"))
+    last = session.get("receipt") or {}
+    documents = last.get("documents", 0) if last.get("reference") == case.reference else 0
+    answer = {
+        "kind": "aduan" if case.kind == "aduan" else "rujukan",
+        "reference": case.reference,
+        "tracking_code": code,
+        "documents": documents,
+    }
+    page = make_response(render_template("public/receipt.html", receipt=answer, receipt_text=receipt_text(answer)))
+    return no_store(page)
+
+
+@bp.get("/terkirim/<reference>.txt")
+def receipt_download(reference: str) -> Any:
+    """The receipt as a small text file to keep (works without JavaScript)."""
+    code = known_tracking_code(reference)
+    case = case_for(reference, code)
+    if case is None or code is None:
+        return redirect(url_for("public.track_form"))
+    text = receipt_text(
+        {"kind": "aduan" if case.kind == "aduan" else "rujukan", "reference": case.reference, "tracking_code": code}
+    )
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{case.reference}.txt"'
+    return no_store(response)
+
+
+def receipt_text(answer: dict[str, Any]) -> str:
+    """What the applicant keeps: the reference, the code and where to use them."""
+    number = _("Nomor aduan") if answer["kind"] == "aduan" else _("Nomor permohonan")
+    track = current_app.config["PUBLIC_BASE_URL"] + url_for("public.track_form")
+    return "\n".join(
+        (
+            current_app.config["AGENCY"].full_name,
+            f"{number}: {answer['reference']}",
+            f"{_('Kode pelacakan')}: {answer['tracking_code']}",
+            _("Lihat perkembangan di %(url)s", url=track),
+            "",
+        )
+    )

@@ -35,6 +35,7 @@ from ..limits import limited
 from ..sealing import seal, unseal
 from . import bp
 from .documents import document_response, document_settings, read_upload
+from .navigation import refuse_with_redirect, take_refused
 
 NOT_MATCHING = N_("Nomor permohonan atau kode pelacakan tidak cocok. Periksa kembali lalu coba lagi.")
 
@@ -47,7 +48,13 @@ def remember_tracking(reference: str, code: str) -> None:
     session["tracking"] = dict(list(known.items())[-5:])
 
 
-def _case_for(reference: str, code: str | None) -> Case | None:
+def known_tracking_code(reference: str) -> str | None:
+    """The code this browser proved (or was given) for ``reference``, if any."""
+    return unseal((session.get("tracking") or {}).get(reference.strip().upper()))
+
+
+def case_for(reference: str, code: str | None) -> Case | None:
+    """The case ``reference`` if ``code`` is its tracking code."""
     try:
         case = get_case(db.session, reference.strip().upper())
     except NotFound:
@@ -59,12 +66,15 @@ def _tracked(reference: str) -> tuple[Case | None, str | None]:
     """The case if the request proves the code; a POST must carry it in the form itself."""
     code = request.values.get("tracking_code")
     if not code and request.method == "GET":
-        code = unseal((session.get("tracking") or {}).get(reference))
-    return _case_for(reference, code), code
+        code = known_tracking_code(reference)
+    return case_for(reference, code), code
 
 
 @bp.get("/track")
 def track_form() -> Any:
+    refused = take_refused("track")
+    if refused is not None:
+        return render_template("public/track_form.html", values=refused[0], error=NOT_MATCHING), refused[2]
     return render_template("public/track_form.html", values={}, error=None)
 
 
@@ -72,16 +82,16 @@ def track_form() -> Any:
 @limited("RATELIMIT_TRACK", scope="track")
 def track_lookup() -> Any:
     values = {k: request.form.get(k, "").strip() for k in ("reference", "tracking_code")}
-    case = _case_for(values["reference"], values["tracking_code"])
+    case = case_for(values["reference"], values["tracking_code"])
     if case is None:
-        return render_template("public/track_form.html", values=values, error=NOT_MATCHING), 404
+        kept = {"reference": values["reference"][:32]}
+        errors = {"tracking_code": NOT_MATCHING}
+        return refuse_with_redirect("track", url_for("public.track_form"), kept, errors, 404)
     remember_tracking(case.reference, values["tracking_code"].upper())
     return redirect(url_for("public.track_status", reference=case.reference))
 
 
-def _status_page(
-    case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200, note: str = ""
-) -> Any:
+def _status_page(case: Case, code: str, errors: dict[str, str] | None = None, status: int = 200, note: str = "") -> Any:
     missing = missing_documents_status(db.session, case)
     # what the operator asked for and is not uploaded yet comes first in the upload list
     first = [
@@ -124,7 +134,20 @@ def track_status(reference: str) -> Any:
     if case is None or code is None:
         return render_template("public/track_form.html", values={"reference": reference}, error=NOT_MATCHING), 404
     remember_tracking(case.reference, code.upper())
+    refused = take_refused(f"track:{case.reference}")
+    if refused is not None:
+        values, errors, status = refused
+        return _status_page(case, code, errors, status, values.get("note", ""))
     return _status_page(case, code)
+
+
+def _refuse(case: Case, code: str, errors: dict[str, str], status: int, note: str = "") -> Any:
+    """A refused upload or resubmission: its messages on the status page, reached by GET."""
+    db.session.rollback()
+    location = url_for("public.track_status", reference=case.reference)
+    return refuse_with_redirect(f"track:{case.reference}", location, {"note": note}, errors, status) or _status_page(
+        case, code, errors, status, note
+    )
 
 
 @bp.post("/track/<reference>/documents")
@@ -136,16 +159,15 @@ def track_upload(reference: str) -> Any:
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
     if kind not in intake.APPLICANT_DOCUMENT_KINDS:
-        return _status_page(case, code, {"kind": N_("Pilih jenis dokumen.")}, 422)
+        return _refuse(case, code, {"kind": N_("Pilih jenis dokumen.")}, 422)
     if upload is None or not upload.filename:
-        return _status_page(case, code, {"file": N_("Pilih berkas yang akan diunggah.")}, 422)
+        return _refuse(case, code, {"file": N_("Pilih berkas yang akan diunggah.")}, 422)
     try:
         add_document(
             db.session, case, read_upload(upload), kind, APPLICANT, utcnow(), document_settings(), upload.filename
         )
     except (DocumentTooLarge, UnsupportedDocumentType, NotWaiting) as exc:
-        db.session.rollback()
-        return _status_page(case, code, {"file": exc.message}, 422)
+        return _refuse(case, code, {"file": exc.message}, 422)
     session["track_notice"] = _("%(kind)s berhasil diunggah.", kind=_(intake.DOCUMENT_KINDS[kind]))
     return redirect(url_for("public.track_status", reference=case.reference))
 
@@ -160,11 +182,9 @@ def track_resubmit(reference: str) -> Any:
     try:
         resubmit(db.session, case, note, APPLICANT, utcnow())
     except InvalidSubmission as invalid:
-        db.session.rollback()
-        return _status_page(case, code, {"note": str((invalid.details or {}).get("note", invalid.message))}, 422, note)
+        return _refuse(case, code, {"note": str((invalid.details or {}).get("note", invalid.message))}, 422, note)
     except EngineError as exc:
-        db.session.rollback()
-        return _status_page(case, code, {"resubmit": exc.message}, 409)
+        return _refuse(case, code, {"resubmit": exc.message}, 409, note)
     session["track_notice"] = _("Kelengkapan berkas sudah dikirim. Petugas akan memeriksanya kembali.")
     return redirect(url_for("public.track_status", reference=case.reference))
 
