@@ -77,12 +77,18 @@ def test_verification_by_code_and_by_bytes_and_after_revocation(client: Any, tok
     assert page.status_code == 200 and "Surat ini asli dan berlaku" in text and letter["number"] in text
     assert "Aminah" not in text and "Ami***" in text and letter["sha256"] in text
     # anyone may check a PDF's bytes, through the page or the API
-    same = client.post(f"/verify/{letter['verify_token']}", data={"file": (io.BytesIO(pdf), "surat.pdf")})
+    same = client.post(
+        f"/verify/{letter['verify_token']}", data={"file": (io.BytesIO(pdf), "surat.pdf")}, follow_redirects=True
+    )
     assert same.status_code == 200 and "Berkas cocok" in same.get_data(as_text=True)
     altered = pdf.replace(b"WeasyPrint", b"WeasyPrinT", 1)
-    other = client.post(f"/verify/{letter['verify_token']}", data={"file": (io.BytesIO(altered), "surat.pdf")})
+    other = client.post(
+        f"/verify/{letter['verify_token']}", data={"file": (io.BytesIO(altered), "surat.pdf")}, follow_redirects=True
+    )
     assert "Berkas tidak cocok" in other.get_data(as_text=True)
-    assert client.post(f"/verify/{letter['verify_token']}", data={}).status_code == 422
+    empty = client.post(f"/verify/{letter['verify_token']}", data={})
+    assert empty.status_code == 303 and client.get(empty.headers["Location"]).status_code == 422
+    assert client.get(empty.headers["Location"]).status_code == 200  # shown once; a reload is the plain page
     raw = client.post(f"{API}/letters/verify/{letter['verify_token']}", data=pdf, content_type="application/pdf")
     assert raw.get_json()["matches"] is True
     multipart = client.post(
@@ -135,8 +141,8 @@ def test_the_manager_previews_the_exact_letter_and_front_office_prints_it(app: A
         "isi_rekomendasi": "Mohon diserahkan sebelum akhir bulan.",
         "action": "preview",
     }
-    again = client.post(f"/tasks/{task_id}", data=form)
-    assert again.status_code == 200
+    again = client.post(f"/tasks/{task_id}", data=form, follow_redirects=True)
+    assert again.status_code == 200 and [r.status_code for r in again.history] == [303]
     preview = html.unescape(re.search(r'srcdoc="([^"]*)"', again.get_data(as_text=True), re.S).group(1))
     assert (
         "Rekomendasi kursi roda" in preview

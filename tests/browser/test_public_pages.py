@@ -74,7 +74,14 @@ def test_home_at_360_px(new_page: Any) -> None:
     page.goto("/")
     tiles = page.locator(".features a")
     assert tiles.all_inner_texts() == [
-        "Panti Rehab", "Sandang", "SLRT", "Alat Bantu", "Berdaya", "Pendamping", "Cuaca", "Aduan"
+        "Panti Rehab",
+        "Sandang",
+        "SLRT",
+        "Alat Bantu",
+        "Berdaya",
+        "Pendamping",
+        "Cuaca",
+        "Aduan",
     ]  # fmt: skip  (the seed's eight features, in its order)
     assert all(tile.is_visible() for tile in tiles.all())
     for name in ("Lacak permohonan", "Cek keaslian surat"):

@@ -31,7 +31,17 @@ def init_app(app: Flask) -> None:
     # throw away a form an elderly applicant filled in slowly, and the tracking actions carry the
     # tracking code in the form itself (see track._tracked) — a forged form cannot know it.
     from ..extensions import csrf
-    from . import companions, documents, formatting, pages, recover, track, verify, weather  # noqa: F401  (views)
+    from . import (  # noqa: F401  (views)
+        companions,
+        documents,
+        formatting,
+        installable,
+        pages,
+        recover,
+        track,
+        verify,
+        weather,
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

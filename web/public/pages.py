@@ -25,11 +25,11 @@ from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
 from ..i18n import gettext as _
 from ..limits import limited
+from ..navigation import no_store, refuse_with_redirect, take_refused
 from . import bp
 from .documents import document_settings, read_upload
 from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
 from .messages import resident_messages
-from .navigation import no_store, refuse_with_redirect, take_refused
 from .track import case_for, known_tracking_code, remember_tracking
 
 APPLY_FIELDS = ("service", "ppks_category", "description")
@@ -158,8 +158,9 @@ def apply_submit() -> Any:
     contents, upload_errors = _check_uploads(UPLOAD_KINDS)
     errors.update(upload_errors)
     if errors or data is None or process is None:
-        return refuse_with_redirect("apply", url_for("public.apply_form"), values, errors) or _apply_page(
-            values, errors, 422
+        kept = {**values, "had_files": "1" if any(f.filename for f in request.files.values()) else ""}
+        return refuse_with_redirect("apply", url_for("public.apply_form"), kept, errors) or _apply_page(
+            kept, errors, 422
         )
     cleaned, errors = _clean_uploads(contents)
     if errors:

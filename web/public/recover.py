@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
 
 from engine.clock import utcnow
 from engine.text import N_
@@ -17,8 +17,8 @@ from engine.validation import normalize_phone
 
 from ..extensions import db
 from ..limits import limited
+from ..navigation import no_store, refuse_with_redirect, take_refused
 from . import bp
-from .navigation import refuse_with_redirect, take_refused
 
 BAD_NIK = N_("NIK terdiri dari 16 angka, seperti tertulis pada KTP.")
 
@@ -28,8 +28,10 @@ def recover_form() -> Any:
     refused = take_refused("recover")
     values, errors, _status = refused if refused is not None else ({}, {}, 200)
     sent = session.pop("recover_sent", False)
-    page = render_template("public/recover.html", values=values, errors=errors, sent=sent)
-    return page, 422 if errors else 200
+    page = make_response(render_template("public/recover.html", values=values, errors=errors, sent=sent))
+    page.status_code = 422 if errors else 200
+    # an answer about this request stays out of every cache (the service worker keeps the blank form)
+    return no_store(page) if sent or errors else page
 
 
 @bp.post("/kode-hilang")

@@ -32,10 +32,10 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..letters import applicant_may_download, case_letter
 from ..limits import limited
+from ..navigation import refuse_with_redirect, take_refused
 from ..sealing import seal, unseal
 from . import bp
 from .documents import document_response, document_settings, read_upload
-from .navigation import refuse_with_redirect, take_refused
 
 NOT_MATCHING = N_("Nomor permohonan atau kode pelacakan tidak cocok. Periksa kembali lalu coba lagi.")
 

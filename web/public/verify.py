@@ -13,6 +13,7 @@ from letters.issue import bytes_match, letter_by_token, verification
 
 from ..extensions import db
 from ..limits import limited
+from ..navigation import refuse_with_redirect, take_refused
 from . import bp
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{6,128}$")
@@ -43,6 +44,13 @@ def _lookup(token: str) -> dict[str, Any] | None:
 @limited("RATELIMIT_VERIFY", scope="verify")
 def verify_letter(token: str) -> Any:
     letter = _lookup(token)
+    checked = take_refused(f"verify:{token}") if letter else None
+    if checked is not None:  # the answer to an upload (Post/Redirect/Get)
+        values, errors, status = checked
+        page = _page(
+            token=token, letter=letter, searched=True, upload_error=errors.get("file"), matches=values.get("matches")
+        )
+        return page, status
     status = 200 if letter else 404
     return _page(token=token, letter=letter, searched=True), status
 
@@ -67,5 +75,9 @@ def verify_upload(token: str) -> Any:
             error = "Berkas kosong."
         else:
             matches = bytes_match(letter_by_token(db.session, token), content)
-    page = _page(token=token, letter=letter, searched=True, upload_error=error, matches=matches)
-    return page, 422 if error else 200
+    status = 422 if error else 200
+    location = url_for("public.verify_letter", token=token)
+    kept = refuse_with_redirect(
+        f"verify:{token}", location, {"matches": matches}, {"file": error} if error else {}, status
+    )
+    return kept or (_page(token=token, letter=letter, searched=True, upload_error=error, matches=matches), status)

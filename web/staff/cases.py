@@ -17,6 +17,7 @@ from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import service_label
+from ..navigation import refuse_with_redirect, take_refused
 from . import bp, login_required
 from .companion import companion_panel
 from .present import documents, timeline
@@ -47,6 +48,10 @@ def _render(reference: str, comment: str = "", error: str | None = None) -> Any:
 @bp.get("/cases/<reference>")
 @login_required
 def case(reference: str) -> Any:
+    kept = take_refused(f"comment:{reference}")
+    if kept is not None:
+        values, errors, status = kept
+        return _render(reference, values.get("comment", ""), errors.get("comment")), status
     return _render(reference)
 
 
@@ -59,7 +64,10 @@ def comment(reference: str) -> Any:
         add_comment(db.session, case, current_actor(), text, utcnow())
     except InvalidSubmission as invalid:
         db.session.rollback()
-        return _render(reference, text, (invalid.details or {}).get("comment")), 422
+        error = str((invalid.details or {}).get("comment") or invalid.message)
+        location = url_for("staff.case", reference=reference) + "#komentar"
+        refused = refuse_with_redirect(f"comment:{reference}", location, {"comment": text}, {"comment": error})
+        return refused or (_render(reference, text, error), 422)
     flash(_("Komentar disimpan."), "success")
     return redirect(url_for("staff.case", reference=reference) + "#komentar")
 

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import kind_label, service_label
 from ..letters import case_letter, letter_service
+from ..navigation import refuse_with_redirect, take_refused
 from ..unit_of_work import discard
 from . import bp, login_required, page_user
 from .companion import visit_weather
@@ -67,7 +68,13 @@ def _render(
 @bp.get("/tasks/<task_id>")
 @login_required
 def task(task_id: str) -> Any:
-    return _render(task_id)
+    kept = take_refused(f"task:{task_id}")
+    if kept is None:
+        return _render(task_id)
+    values, errors, status = kept
+    if errors:
+        return _render(task_id, values, errors), status
+    return _render(task_id, values.get("typed"), submitted=values.get("submitted"))  # the letter preview
 
 
 @bp.post("/tasks/<task_id>")
@@ -76,15 +83,21 @@ def complete(task_id: str) -> Any:
     row = visible_task(task_id)
     schema = load_definition(row.case.definition).form_schema(row.spec_name)
     data = parse_submission(schema, request.form)
+    # Post/Redirect/Get for the preview and a refused form too (web/navigation.py)
+    location = url_for("staff.task", task_id=task_id)
     if request.form.get("action") == "preview":  # show the letter these values issue; complete nothing
-        return _render(task_id, typed_back(schema, request.form), submitted=data)
-    try:
-        done = case_ops.complete_task(
-            db.session, task_id, current_actor(), data, utcnow(), letters=letter_service()
+        typed = typed_back(schema, request.form)
+        kept = {"typed": typed, "submitted": data}
+        return refuse_with_redirect(f"task:{task_id}", location, kept, {}, 200) or _render(
+            task_id, typed, submitted=data
         )
+    try:
+        done = case_ops.complete_task(db.session, task_id, current_actor(), data, utcnow(), letters=letter_service())
     except InvalidSubmission as invalid:
         db.session.rollback()
-        return _render(task_id, typed_back(schema, request.form), dict(invalid.details or {})), 422
+        typed, errors = typed_back(schema, request.form), dict(invalid.details or {})
+        refused = refuse_with_redirect(f"task:{task_id}", location, typed, errors)
+        return refused or (_render(task_id, typed, errors), 422)
     reference, title = done.case.reference, task_title(done)
     flash(_("Tugas “%(title)s” untuk kasus %(ref)s selesai.", title=title, ref=reference), "success")
     return redirect(url_for("staff.inbox"))

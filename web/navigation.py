@@ -1,5 +1,8 @@
 """Post/Redirect/Get for refused forms too, so Back and reload never meet a POST in history.
 
+Used by the public forms (apply, complaint, tracking, code recovery) and the staff forms that
+answered a refusal with a page (task completion and its letter preview, case comments).
+
 A valid form redirects to its result (the receipt, the status page). A refused one would
 normally answer its POST with the page and its messages; that history entry is what makes
 Chrome's "Confirm Form Resubmission" appear after Back. Instead the messages and the typed
@@ -19,12 +22,13 @@ from typing import Any
 
 from flask import redirect, session
 
-# What the session cookie may spend on kept values (the rest: tracking codes, language, CSRF).
+# What the session cookie may spend on kept values (the rest: tracking codes, language, CSRF,
+# the login); the refusal message of a very long form is then answered by the POST itself.
 MAX_KEPT_CHARS = 1800
 
 
 def refuse_with_redirect(
-    form: str, location: str, values: dict[str, str], errors: dict[str, str], status: int = 422
+    form: str, location: str, values: dict[str, Any], errors: dict[str, Any], status: int = 422
 ) -> Any | None:
     """Keep ``values`` and ``errors`` of ``form`` for the next GET (answered ``status``) and
     answer 303 to ``location``; ``None`` when they are too big for the cookie (the caller then
@@ -36,7 +40,7 @@ def refuse_with_redirect(
     return redirect(location, 303)
 
 
-def take_refused(form: str) -> tuple[dict[str, str], dict[str, str], int] | None:
+def take_refused(form: str) -> tuple[dict[str, Any], dict[str, str], int] | None:
     """The values, errors and status kept for ``form`` by :func:`refuse_with_redirect`, once."""
     kept = session.get("refused")
     if not kept or kept.get("form") != form:
