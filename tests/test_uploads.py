@@ -77,8 +77,12 @@ def _incomplete(client: Any, token: Any) -> dict[str, Any]:
 def test_resubmitting_without_the_documents_asked_for_needs_an_explanation(app: Any, client: Any, token: Any) -> None:
     created = _incomplete(client, token)
     url = f"/track/{created['reference']}/resubmit"
-    empty = client.post(url, data={"tracking_code": created["tracking_code"], "note": ""})
-    assert empty.status_code == 422 and "Dokumen yang diminta belum semuanya diunggah" in text(empty)
+    empty = client.post(url, data={"tracking_code": created["tracking_code"], "note": ""}, follow_redirects=True)
+    assert (
+        [r.status_code for r in empty.history] == [303]
+        and empty.status_code == 422
+        and "Dokumen yang diminta belum semuanya diunggah" in text(empty)
+    )
     api = client.post(
         f"{API}/applications/{created['reference']}/resubmit", json={"tracking_code": created["tracking_code"]}
     )

@@ -144,6 +144,7 @@ def track_status(reference: str) -> Any:
 def _refuse(case: Case, code: str, errors: dict[str, str], status: int, note: str = "") -> Any:
     """A refused upload or resubmission: its messages on the status page, reached by GET."""
     db.session.rollback()
+    remember_tracking(case.reference, code.upper())  # the status page (a GET) proves it from the session
     location = url_for("public.track_status", reference=case.reference)
     return refuse_with_redirect(f"track:{case.reference}", location, {"note": note}, errors, status) or _status_page(
         case, code, errors, status, note
