@@ -150,3 +150,18 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(tmp_path: Path) -> N
 def test_trusted_proxies_must_be_a_count(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
         create_app(make_config(tmp_path, TRUSTED_PROXIES=-1))
+
+
+def test_the_lost_code_page_shares_the_tracking_limit(tmp_path: Path) -> None:
+    """Guessing NIK + phone on /kode-hilang counts with every other try of a tracking code."""
+    with app_on(tmp_path, **LIMITED, RATELIMIT_TRACK="3/minute") as app:
+        client = app.test_client()
+        asked = {"nik": "6311065403520001", "phone": "081234567800"}
+        answers = [client.post("/kode-hilang", data=asked).status_code for _ in range(2)]
+        assert all(status in (302, 303) for status in answers), answers
+        assert client.post("/track", data={"reference": "RJK-2026-000001", "tracking_code": "SALAH123"}).status_code != 429
+        refused = client.post("/kode-hilang", data=asked)
+        assert refused.status_code == 429 and refused.mimetype == "text/html"
+        assert int(refused.headers["Retry-After"]) >= 1
+        other = app.test_client()  # another address is not held back
+        assert other.post("/kode-hilang", data=asked, environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code in (302, 303)
