@@ -132,6 +132,26 @@ def test_the_inbox_lists_my_roles_tasks_with_masked_nik_and_filters(app: Any, cl
     assert "Tidak ada tugas." in text(client.get("/inbox", query_string={"queue": "mine"}))
 
 
+def test_a_nik_searched_in_the_inbox_never_sits_in_a_url(app: Any, client: Any) -> None:
+    from web.demo import sample_application
+
+    first, second = new_case(client, 0), new_case(client, 1)
+    nik = sample_application(1)["applicant"]["nik"]
+    login(client, "operator")
+    token = csrf(client, "/inbox")
+    answer = client.post("/inbox", data={"csrf_token": token, "q": nik, "queue": "available"})
+    assert answer.status_code == 303 and nik not in answer.headers["Location"] and "qs=" in answer.headers["Location"]
+    page = text(client.get(answer.headers["Location"]))
+    assert second in page and first not in page and nik not in page.replace(f'value="{nik}"', "")
+    fragment = client.post("/inbox", data={"csrf_token": token, "q": nik}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and second in text(fragment) and first not in text(fragment)
+    pushed = fragment.headers["HX-Push-Url"]
+    assert nik not in pushed and "qs=" in pushed
+    assert nik not in text(fragment).replace(f'value="{nik}"', "")  # polling and paging links sealed too
+    by_name = client.post("/inbox", data={"csrf_token": token, "q": "Rusdi"})
+    assert "q=Rusdi" in by_name.headers["Location"]  # a name is no NIK: readable, bookmarkable
+
+
 def test_a_role_without_the_task_neither_sees_nor_opens_it(app: Any, client: Any) -> None:
     reference = new_case(client)
     task = open_task(app, reference)

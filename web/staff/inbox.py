@@ -22,7 +22,9 @@ from ..auth import current_actor
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import service_label
+from ..sealing import unseal
 from . import bp, login_required
+from .case_list import url_query
 
 PER_PAGE = 20
 SORTS = {
@@ -34,10 +36,14 @@ SORTS = {
 FILTER_KEYS = ("queue", "service", "kecamatan", "step", "overdue", "q", "sort", "page")
 
 
-def _filters() -> dict[str, str]:
-    """The inbox's query string, leniently: unknown values fall back to the defaults."""
-    args = request.args
+def _filters(args: Any = None) -> dict[str, str]:
+    """The inbox's query string (or the POSTed filter form), leniently: unknown values fall back
+    to the defaults."""
+    args = request.args if args is None else args
     values = {key: (args.get(key) or "").strip()[:100] for key in FILTER_KEYS}
+    if args.get("qs"):  # a NIK searched for travels sealed (see inbox_search)
+        values["q"] = (unseal(args["qs"]) or "").strip()[:100]
+        values["qs"] = args["qs"]
     if values["queue"] not in ("available", "mine"):
         values["queue"] = "available"
     if values["sort"] not in SORTS:
@@ -76,17 +82,36 @@ def _steps() -> list[tuple[str, str]]:
 
 
 def _url(values: dict[str, str], **changes: Any) -> str:
-    merged = {**values, **changes}
-    return url_for("staff.inbox", **{k: v for k, v in merged.items() if v not in ("", None)})
+    return url_for("staff.inbox", **url_query({**values, **changes}))
+
+
+@bp.post("/inbox")
+@login_required
+def inbox_search() -> Any:
+    """The filter form is POSTed, so a NIK typed into the search never sits in a URL (address
+    bar, history, server logs). htmx gets the table and the address to show (the NIK sealed,
+    ``qs``); without JavaScript the answer is a redirect to that GET page."""
+    values = _filters(request.form)
+    values["page"] = "1"
+    if request.headers.get("HX-Request"):
+        fragment = current_app.make_response(_page(values, fragment=True))
+        fragment.headers["HX-Push-Url"] = _url(values)
+        return fragment
+    return redirect(_url(values), 303)
 
 
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
-    values = _filters()
-    actor, now = current_actor(), utcnow()
-    if is_read_only(actor):  # an auditor has no queue: their work starts at the audit pages
+    if is_read_only(current_actor()):  # an auditor has no queue: their work starts at the audit pages
         return redirect(url_for("audit.index"))
+    # htmx asks for the table alone (polling, paging); a history restore wants the page.
+    fragment = bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+    return _page(_filters(), fragment)
+
+
+def _page(values: dict[str, str], fragment: bool) -> Any:
+    actor, now = current_actor(), utcnow()
     items, total = list_tasks(db.session, actor, _task_filter(values), now)
     context = {
         "values": values,
@@ -97,8 +122,7 @@ def inbox() -> Any:
         "url": lambda **changes: _url(values, **changes),
         "service_label": service_label,
     }
-    # htmx asks for the table alone (polling, filter changes); a history restore wants the page.
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+    if fragment:
         return render_template("staff/_task_table.html", fragment=True, **context)
     return render_template(
         "staff/inbox.html",
