@@ -29,7 +29,7 @@ def summary_links(html: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("form", ["apply", "complaint"])
 def test_an_empty_form_says_what_to_write_in_each_field(client: Any, form: str) -> None:
-    answer = client.post(f"/{form}", data={})
+    answer = client.post(f"/{form}", data={}, follow_redirects=True)
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     links = summary_links(html)
@@ -46,12 +46,12 @@ def test_an_empty_form_says_what_to_write_in_each_field(client: Any, form: str) 
 
 
 def test_links_follow_the_order_of_the_form(client: Any) -> None:
-    fields = [f for f, _ in summary_links(client.post("/apply", data={}).get_data(as_text=True))]
+    fields = [f for f, _ in summary_links(client.post("/apply", data={}, follow_redirects=True).get_data(as_text=True))]
     assert fields[:3] == ["service", "ppks_category", "description"] and fields[-1] == "consent"
 
 
 def test_a_wrong_answer_gets_how_to_write_it(client: Any) -> None:
-    html = client.post("/apply", data={"description": "abc", "gender": "X", "nik": "123", "name": "A"}).get_data(
+    html = client.post("/apply", data={"description": "abc", "gender": "X", "nik": "123", "name": "A"}, follow_redirects=True).get_data(
         as_text=True
     )
     links = dict(summary_links(html))
@@ -64,9 +64,9 @@ def test_a_wrong_answer_gets_how_to_write_it(client: Any) -> None:
 
 def test_the_messages_are_translated(client: Any) -> None:
     client.set_cookie("lang", "en")
-    links = dict(summary_links(client.post("/complaint", data={}).get_data(as_text=True)))
+    links = dict(summary_links(client.post("/complaint", data={}, follow_redirects=True).get_data(as_text=True)))
     assert links["category"] == "Choose what your complaint is about."
-    assert "Fields to correct: " in client.post("/complaint", data={}).get_data(as_text=True)
+    assert "Fields to correct: " in client.post("/complaint", data={}, follow_redirects=True).get_data(as_text=True)
 
 
 def test_the_api_keeps_its_precise_messages(client: Any) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from engine.weather import WeatherUnavailable, fetch_forecast, icon_for, parse_forecast
 from engine.weather_cache import DatabaseCache, RedisCache, WeatherService
-from tests.conftest import app_on
+from tests.conftest import ON_POSTGRES, app_on
 from tests.fake_bmkg import FakeBMKG, closed_port_url, recorded
 from web.extensions import db
 
@@ -90,7 +90,10 @@ def test_icons_follow_bmkg_weather_codes() -> None:
 
 @pytest.fixture
 def cache_app(tmp_path: Path) -> Any:
-    with app_on(tmp_path) as app:
+    """On a database file (or PostgreSQL): the bursts below use it from eight threads at once, and
+    an in-memory SQLite database is one connection shared by all of them."""
+    database = {} if ON_POSTGRES else {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'weather.db'}"}
+    with app_on(tmp_path, **database) as app:
         yield app
 
 

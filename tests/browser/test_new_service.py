@@ -60,7 +60,7 @@ def test_an_admin_adds_disaster_aid_and_a_resident_applies_for_it(
     resident.set_input_files("#doc_kk", jpeg(tmp_path, "kk.jpg"))
     resident.locator("input[name=consent]").check()
     resident.get_by_role("button", name="Kirim permohonan").click()
-    resident.wait_for_url("**/terkirim")
+    resident.wait_for_url("**/terkirim/*")
     reference = resident.locator("#reference").inner_text()
     assert resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     resident.screenshot(path=str(ARTIFACTS / "public-receipt-disaster-aid-360.png"), full_page=True)
