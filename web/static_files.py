@@ -70,16 +70,16 @@ def init_app(app: Flask) -> None:
     def favicon() -> Any:
         return send_from_directory(Path(str(app.static_folder)) / "icons", "favicon.ico", max_age=7 * 24 * 3600)
 
-    compressible = set(app.config["COMPRESS_MIMETYPES"])
-
     # registered after Flask-Compress, so it runs before it (Flask runs them in reverse)
     @app.after_request
     def _cache_fingerprinted(response: Response) -> Response:
         if request.endpoint not in ("static", "staff.vendor") or not request.view_args:
             return response
-        if response.status_code == 200 and response.is_streamed and response.mimetype in compressible:
+        if response.status_code == 200 and response.is_streamed:
+            # read the file now and close it: it can be compressed, and a browser that drops the
+            # connection midway (a navigation cancelling an icon) leaves no open file behind
             response.direct_passthrough = False
-            response.make_sequence()  # read the file now (and close it) so it can be compressed
+            response.make_sequence()
         version = request.args.get("v")
         if not version or response.status_code not in (200, 304):
             return response
