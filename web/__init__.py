@@ -129,8 +129,9 @@ def _refuse_demo_accounts(app: Flask) -> None:
             names = []  # no schema yet (before `flask db upgrade`): no accounts at all
         finally:
             db.session.remove()
-        if names:
-            db.engine.dispose()  # the refused app's connections are closed, not left to the collector
+            # the check's connection is closed, not left idle in the pool: a refused app (or one a
+            # caller drops) leaves nothing to the collector; a served app connects again on use
+            db.engine.dispose()
     if names:
         raise ConfigurationRefused(
             f"the database has demo accounts that still take the demo password ({', '.join(names)}); "
