@@ -125,7 +125,7 @@ class EngineBench:
     """Our engine on a fresh database (a SQLite file under ``tmp``, or ``url``); :meth:`case` runs
     the happy path (in its app context)."""
 
-    def __init__(self, tmp: Path, url: str | None = None) -> None:
+    def __init__(self, tmp: Path, url: str | None = None, setup: bool = True) -> None:
         from engine import intake
         from engine.audit import Actor
         from tests.conftest import make_config, seed
@@ -137,10 +137,11 @@ class EngineBench:
         self.app = create_app(make_config(tmp, SQLALCHEMY_DATABASE_URI=url or f"sqlite:///{tmp / 'bench.db'}"))
         self.context = self.app.app_context()
         self.context.push()
-        if url:
-            db.drop_all()
-        db.create_all()
-        seed(self.app)
+        if setup:  # False: another process made the schema and seeded it (parallel builders)
+            if url:
+                db.drop_all()
+            db.create_all()
+            seed(self.app)
         self.db = db
         self.letters = TimedLetters(letter_service())
         self.actors = {r: Actor(r, (r,)) for r in ("operator", "supervisor", "manager", "kadis", "front_office")}
