@@ -7,15 +7,17 @@ fails loudly. Someone with full control of the database can drop a trigger; what
 rewrite is caught by the hash chains and the signed anchors an auditor holds (engine.anchors).
 
 The same statements are installed by ``metadata.create_all`` (tests, fresh databases) and by
-the migration that introduced them. SQLite drops a table's triggers with the table (Alembic's
-batch mode recreates tables), so :func:`missing_guards` lets ``audit verify`` say when any is gone.
+the migration that introduced them. SQLite drops a table's triggers with the table, and Alembic's
+batch mode recreates tables, so every migration run ends by installing them again
+(:func:`install_guards`, called from ``web/migrations/env.py``); :func:`missing_guards` lets
+``audit verify`` say when any is gone all the same.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DDL, event, text
+from sqlalchemy import DDL, Connection, event, text
 from sqlalchemy.orm import Session
 
 APPEND_ONLY_TABLES = ("case_event", "audit_anchor", "access_log")
@@ -75,6 +77,13 @@ def guard_tables(tables: dict[str, Any]) -> None:
         for dialect in ("sqlite", "postgresql"):
             for statement in install_statements(dialect, name):
                 event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+def install_guards(connection: Connection) -> None:
+    """Install every append-only trigger that is missing (the statements are idempotent)."""
+    for table in APPEND_ONLY_TABLES:
+        for statement in install_statements(connection.dialect.name, table):
+            connection.exec_driver_sql(statement)
 
 
 def missing_guards(session: Session) -> list[str]:

@@ -63,6 +63,31 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# The migration that introduced the append-only triggers (engine.append_only).
+GUARDS_REVISION = "e4a9c7b2d1f0"
+
+
+def restore_append_only_guards(connection):
+    """Put back the append-only triggers a migration dropped without saying so.
+
+    SQLite drops a table's triggers with the table, and Alembic's batch mode alters a SQLite
+    table by copying it into a new one (``recreate="always"`` does it on PostgreSQL too): any
+    migration touching ``case_event``, ``audit_anchor`` or ``access_log`` would leave them
+    unguarded. So every run ends here, in the same transaction — wherever the database now
+    stands at or past the revision that introduced them (a downgrade below it drops them).
+    """
+    from alembic.script import ScriptDirectory
+
+    from engine.append_only import install_guards
+
+    heads = context.get_context().get_current_heads()
+    if not heads:
+        return
+    script = ScriptDirectory.from_config(config)
+    if any(rev.revision == GUARDS_REVISION for rev in script.iterate_revisions(heads, "base")):
+        install_guards(connection)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -98,6 +123,7 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            restore_append_only_guards(connection)
         if sqlite:
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if problems:
