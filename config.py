@@ -86,6 +86,9 @@ class Config:
     SIGNING_CERT_FILE = Path(os.environ.get("SIGNING_CERT_FILE", INSTANCE_DIR / "signing" / "certificate.pem"))
     SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", INSTANCE_DIR / "signing" / "private-key.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")
+    # Retired certificates with their handovers (`flask --app web letters rotate-key`), so anchors
+    # signed by an older key still verify; default: a "history" folder beside the certificate.
+    SIGNING_HISTORY_DIR = Path(os.environ["SIGNING_HISTORY_DIR"]) if os.environ.get("SIGNING_HISTORY_DIR") else None
 
     # Which procedure each public service and the complaint form start (agency/layanan.toml
     # documents the keys); the catalogue page under /admin/ overrides entries by key.

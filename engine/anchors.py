@@ -25,9 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import hashes
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -35,9 +33,11 @@ from .audit import canonical_json
 from .chain import Difference
 from .clock import aware
 from .errors import Conflict
+from .key_history import KeyEntry, KeyHistory, signature_valid
 from .models import AuditAnchor, Case, CaseEvent
 
-EXPORT_FORMAT = "sibalang-anchors/1"
+EXPORT_FORMAT = "sibalang-anchors/2"  # /2: with the key history
+EXPORT_FORMAT_1 = "sibalang-anchors/1"
 GENESIS = "0" * 64
 
 Head = tuple[int, str]  # (event_count, last_event_hash)
@@ -64,20 +64,6 @@ def certificate_fingerprint(certificate: x509.Certificate) -> str:
 
 def load_certificate(pem: bytes) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem)
-
-
-def signature_valid(certificate: x509.Certificate, signature: bytes, data: bytes) -> bool:
-    public = certificate.public_key()
-    try:
-        if isinstance(public, rsa.RSAPublicKey):
-            public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(public, ec.EllipticCurvePublicKey):
-            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True
 
 
 # --- the anchor format ----------------------------------------------------------------------
@@ -197,11 +183,15 @@ def _anchored_events_changed(session: Session, to_check: list[tuple[str, int, st
     return problems
 
 
-def check_anchor_chain(records: list[dict[str, Any]], certificate: x509.Certificate | None) -> list[Difference]:
-    """Breaks in the anchors' own chain and signatures (``certificate`` None: signatures unchecked)."""
+def check_anchor_chain(records: list[dict[str, Any]], keys: KeyHistory | x509.Certificate | None) -> list[Difference]:
+    """Breaks in the anchors' own chain and signatures (``keys`` None: signatures unchecked).
+
+    ``keys``: the agency's key history (or a single certificate); each anchor must be signed by a
+    trusted key of it, before that key retired.
+    """
     problems: list[Difference] = []
     prev = GENESIS
-    fingerprint = certificate_fingerprint(certificate) if certificate is not None else None
+    history = KeyHistory.single(keys) if isinstance(keys, x509.Certificate) else keys
     for expected, record in enumerate(records, start=1):
         where = f"anchor {record['seq']}"
         if record["seq"] != expected:
@@ -209,36 +199,84 @@ def check_anchor_chain(records: list[dict[str, Any]], certificate: x509.Certific
         recomputed = anchor_hash(prev, record)
         if recomputed != record["hash"]:
             problems.append(Difference(None, f"{where}: hash", recomputed, record["hash"]))
-        if fingerprint is not None:
-            if record["certificate_sha256"] != fingerprint:
-                problems.append(Difference(None, f"{where}: certificate", fingerprint, record["certificate_sha256"]))
-            elif not signature_valid(certificate, base64.b64decode(record["signature"]), record["hash"].encode()):  # type: ignore[arg-type]
+        if history is not None:
+            why = history.problem(str(record["certificate_sha256"]), str(record["created_at"]))
+            if why is not None:
+                problems.append(Difference(None, f"{where}: certificate", *why))
+            elif not signature_valid(
+                history.trusted[record["certificate_sha256"]].certificate,
+                base64.b64decode(record["signature"]),
+                record["hash"].encode(),
+            ):
                 problems.append(Difference(None, f"{where}: signature", "valid", "invalid"))
         prev = record["hash"]
     return problems
 
 
-def export_anchors(session: Session, certificate: x509.Certificate | None) -> dict[str, Any]:
-    """Every anchor with the certificate that checks them: the file an auditor keeps outside."""
+HOW_TO_VERIFY = (
+    "Each anchor's hash is SHA-256 (hex) of the previous anchor's hash (64 zeros before the first) "
+    "followed by the canonical JSON (keys sorted, no spaces, UTF-8) of its fields seq, created_at, "
+    "case_count, event_total, heads, certificate_sha256. Its signature (base64) is over the ASCII "
+    "hex hash, RSA PKCS#1 v1.5 or ECDSA with SHA-256, by the certificate whose SHA-256 (DER) is "
+    "certificate_sha256. A retired certificate's handover (base64) is its key's signature over the "
+    "canonical JSON of {format: 'sibalang-key-handover/1', retired, successor, retired_at}: trust "
+    "a certificate you knew, then each successor it handed over to; an anchor must be made before "
+    "its key retired. heads lists [case reference, event count, hash of that event]."
+)
+
+
+def export_anchors(session: Session, keys: KeyHistory | x509.Certificate | None) -> dict[str, Any]:
+    """Every anchor with the certificates that check them: the file an auditor keeps outside.
+
+    ``certificates`` is the key history (retired keys with their handovers, then the current
+    one); ``certificate`` the current one, as the first format had it.
+    """
     records = stored_records(session)
+    history = KeyHistory.single(keys) if isinstance(keys, x509.Certificate) else keys
+    current = history.current if history is not None else None
     return {
         "format": EXPORT_FORMAT,
-        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode() if certificate else None,
+        "how_to_verify": HOW_TO_VERIFY,
+        "certificate": current.as_dict()["certificate"] if current else None,
+        "certificates": [e.as_dict() for e in history.entries if e.fingerprint in history.trusted] if history else [],
         "anchor_count": len(records),
         "last_hash": records[-1]["hash"] if records else GENESIS,
         "anchors": records,
     }
 
 
-def read_export(document: Any) -> tuple[list[dict[str, Any]], x509.Certificate | None]:
-    """The anchors and certificate of an exported file. Raises ValueError when it is not one."""
-    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+def read_export(document: Any, trust: set[str] | None = None) -> tuple[list[dict[str, Any]], KeyHistory | None]:
+    """The anchors and key history of an exported file. Raises ValueError when it is not one.
+
+    ``trust``: fingerprints the reader already trusts (from an earlier export, or published by the
+    agency); without it the file's oldest key is taken as the start, so the file is only checked
+    against itself.
+    """
+    if not isinstance(document, dict) or document.get("format") not in (EXPORT_FORMAT, EXPORT_FORMAT_1):
         raise ValueError(f"not an anchor export ({EXPORT_FORMAT})")
     records = document.get("anchors")
     if not isinstance(records, list):
         raise ValueError("anchor export without anchors")
+    entries = [KeyEntry.from_dict(e) for e in document.get("certificates") or []]
     pem = document.get("certificate")
-    return records, load_certificate(pem.encode()) if pem else None
+    if not entries and pem:
+        entries = [KeyEntry(load_certificate(pem.encode()))]
+    if not entries:
+        return records, None
+    successors = {e.successor for e in entries}
+    roots = trust if trust is not None else {e.fingerprint for e in entries if e.fingerprint not in successors}
+    return records, KeyHistory.of(entries, roots)
+
+
+def verify_export(document: Any, trust: set[str] | None = None) -> list[Difference]:
+    """What an auditor's own check of an export finds (no database): chain, keys, signatures."""
+    records, history = read_export(document, trust)
+    if history is None:
+        return [Difference(None, "certificates", "the agency's certificates", None)]
+    problems = check_anchor_chain(records, history)
+    if records and records[-1]["hash"] != document.get("last_hash"):
+        problems.append(Difference(None, "last_hash", records[-1]["hash"], document.get("last_hash")))
+    return problems
 
 
 def compare_with_export(stored: list[dict[str, Any]], exported: list[dict[str, Any]]) -> list[Difference]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 
@@ -39,6 +44,67 @@ def demo_certificate() -> None:
         cert_file, key_file, config["AGENCY"].full_name, utcnow(), config["SIGNING_KEY_PASSPHRASE"]
     )
     click.echo(f"Created a DEMO signing certificate {cert_file} (SHA-256 {pair.fingerprint[:16]}…)")
+
+
+@letters_cli.command("rotate-key")
+@click.option(
+    "--cert", "cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="New certificate (PEM)"
+)
+@click.option(
+    "--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Its private key (PEM)"
+)
+@click.option("--demo", is_flag=True, help="Make a new demo pair instead (not in production)")
+def rotate_key(cert_file: Path | None, key_file: Path | None, demo: bool) -> None:
+    """Replace the agency's signing key; the old key signs its handover to the new one.
+
+    The retired certificate and the handover go to the key history (SIGNING_HISTORY_DIR), so
+    anchors signed before the rotation still verify and exports carry the chain of keys. The new
+    key is read with SIGNING_KEY_PASSPHRASE, the same as the old one.
+    """
+    from engine.key_history import retire
+
+    from .audit.signing import history_dir
+
+    config = current_app.config
+    if demo == bool(cert_file and key_file) or bool(cert_file) != bool(key_file):
+        raise click.UsageError("give --cert and --key, or --demo")
+    if demo and config["ENV_NAME"] == "production":
+        raise click.ClickException("production rotates to the agency's own new certificate (--cert, --key)")
+    passphrase = config["SIGNING_KEY_PASSPHRASE"]
+    try:
+        old = load_key_pair(config["SIGNING_CERT_FILE"], config["SIGNING_KEY_FILE"], passphrase)
+    except SigningKeyError as exc:
+        raise click.ClickException(f"the current key: {exc}") from None
+    staging = Path(tempfile.mkdtemp(prefix="rotate-", dir=Path(config["SIGNING_CERT_FILE"]).parent))
+    try:
+        if demo:
+            new = create_demo_key_pair(
+                staging / "cert.pem", staging / "key.pem", config["AGENCY"].full_name, utcnow(), passphrase
+            )
+        else:
+            assert cert_file is not None and key_file is not None
+            try:
+                new = load_key_pair(cert_file, key_file, passphrase)
+            except SigningKeyError as exc:
+                raise click.ClickException(f"the new key: {exc}") from None
+        if new.fingerprint == old.fingerprint:
+            raise click.ClickException("the new certificate is the current one")
+        kept = retire(old, old.certificate, new.fingerprint, utcnow(), history_dir())
+        _replace(config["SIGNING_KEY_FILE"], new.key_file.read_bytes(), private=True)
+        _replace(config["SIGNING_CERT_FILE"], new.cert_file.read_bytes())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    click.echo(f"Signing key rotated: {old.fingerprint[:16]}… retired ({kept}), now {new.fingerprint[:16]}…")
+    click.echo("Restart the web workers: they sign letters with the key they read at start.")
+
+
+def _replace(path: Path, content: bytes, private: bool = False) -> None:
+    """Write ``content`` to ``path`` in one step (a reader sees the old file or the new one)."""
+    fresh = path.with_name(path.name + ".new")
+    fresh.write_bytes(content)
+    if private:
+        fresh.chmod(0o600)
+    os.replace(fresh, path)
 
 
 def init_app(app: Flask) -> None:

@@ -20,7 +20,7 @@ from engine.integrity import CaseVerdict, plan_verification, verify_cases, verif
 
 from ..extensions import db
 from ..unit_of_work import CommandGroup
-from .signing import agency_certificate, agency_signer
+from .signing import agency_keys, agency_signer
 
 audit_cli = CommandGroup("audit", help="Verify the audit record; sign and export anchors.")
 anchor_cli = CommandGroup("anchor", help="Signed anchors over all cases' chain heads.")
@@ -56,14 +56,14 @@ def audit_verify(
     url = db.engine.url.render_as_string(hide_password=False)
     if workers > 1 and url in {"sqlite://", "sqlite:///:memory:"}:
         raise click.UsageError("--workers needs a database file or server (this one is in memory)")
-    exported, certificate = None, agency_certificate()
+    exported, keys = None, agency_keys()
     if anchors_file is not None:
         try:
-            exported, file_certificate = anchors.read_export(json.loads(anchors_file.read_text()))
-        except (ValueError, UnicodeDecodeError) as exc:
+            exported, file_keys = anchors.read_export(json.loads(anchors_file.read_text()))
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{anchors_file}: {exc}") from None
-        certificate = certificate or file_certificate
-    plan = plan_verification(db.session, reference=reference, since=since, certificate=certificate, exported=exported)
+        keys = keys or file_keys
+    plan = plan_verification(db.session, reference=reference, since=since, certificate=keys, exported=exported)
     if reference and not plan.case_ids and not plan.missing:
         raise click.ClickException(f"no case {reference}")
     verdicts: list[CaseVerdict] = []
@@ -138,7 +138,7 @@ def anchor_create(force: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)")
 def anchor_export(output: Path | None) -> None:
     """Every signed anchor with the agency's certificate, as JSON to keep outside the system."""
-    document = anchors.export_anchors(db.session, agency_certificate())
+    document = anchors.export_anchors(db.session, agency_keys())
     text = json.dumps(document, indent=1, ensure_ascii=False)
     if output is None:
         click.echo(text)

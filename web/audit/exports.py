@@ -123,9 +123,9 @@ def summary_pdf(reference: str) -> Any:
 def anchors_export() -> Any:
     from engine import anchors
 
-    from .signing import agency_certificate
+    from .signing import agency_keys
 
-    document = anchors.export_anchors(db.session, agency_certificate())
+    document = anchors.export_anchors(db.session, agency_keys())
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return _download(
         json.dumps(document, ensure_ascii=False, indent=1), "application/json", f"jangkar-audit-{stamp}.json"

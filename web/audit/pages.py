@@ -33,7 +33,7 @@ from ..staff import login_required
 from ..staff.inbox import service_label
 from ..staff.present import timeline
 from . import bp
-from .signing import agency_certificate
+from .signing import agency_certificate, agency_keys
 
 PER_PAGE = 25
 STATUSES = ("active", "completed", "rejected", "expired")
@@ -215,7 +215,7 @@ def anchor_list() -> Any:
     return render_template(
         "audit/anchors.html",
         records=list(reversed(records)),
-        problems=anchors.check_anchor_chain(records, certificate),
+        problems=anchors.check_anchor_chain(records, agency_keys()),
         certificate=certificate,
         fingerprint=anchors.certificate_fingerprint(certificate) if certificate else None,
         result=None,
@@ -229,22 +229,22 @@ def anchor_check() -> Any:
     """Check the database against an anchor file the auditor kept (nothing is stored)."""
     upload = request.files.get("anchors")
     records = anchors.stored_records(db.session)
-    certificate = agency_certificate()
+    certificate, keys = agency_certificate(), agency_keys()
     result: dict[str, Any] = {"error": None, "problems": []}
     try:
-        exported, file_certificate = anchors.read_export(json.loads((upload.read() if upload else b"") or b"null"))
-    except (ValueError, UnicodeDecodeError):
+        exported, file_keys = anchors.read_export(json.loads((upload.read() if upload else b"") or b"null"))
+    except (ValueError, TypeError, UnicodeDecodeError):
         result["error"] = _("Berkas ini bukan ekspor jangkar Layar Sibalang.")
     else:
-        certificate = certificate or file_certificate
-        problems = anchors.check_anchor_chain(exported, certificate)
+        keys = keys or file_keys
+        problems = anchors.check_anchor_chain(exported, keys)
         problems += anchors.compare_with_export(records, exported)
         problems += anchors.head_problems(db.session, anchors.fold_heads(exported), anchors.current_heads(db.session))
         result.update(problems=problems, anchors=len(exported))
     return render_template(
         "audit/anchors.html",
         records=list(reversed(records)),
-        problems=anchors.check_anchor_chain(records, certificate),
+        problems=anchors.check_anchor_chain(records, keys),
         certificate=certificate,
         fingerprint=anchors.certificate_fingerprint(certificate) if certificate else None,
         result=result,

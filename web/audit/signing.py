@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
 from engine import anchors
 from engine.errors import Conflict
+from engine.key_history import KeyHistory, read_history_dir
 from engine.models import AuditAnchor
-from letters.signing import KeyPair, SigningKeyError
+from letters.signing import KeyPair, SigningKeyError, load_key_pair
 
 from ..extensions import db
-from ..signing import key_pair
 
 
 class SigningUnavailable(Conflict):
@@ -21,9 +22,15 @@ class SigningUnavailable(Conflict):
 
 
 def agency_signer() -> KeyPair:
-    """The key pair anchors are signed with (the letters'). Raises SigningUnavailable."""
+    """The key pair anchors are signed with (the letters'). Raises SigningUnavailable.
+
+    Read from the files each time (anchors are rare), not the letters' copy kept for the app's
+    life: a timer worker running through a key rotation signs its next anchor with the new key,
+    never with the retired one after its retirement (which would not verify).
+    """
+    config = current_app.config
     try:
-        return key_pair()
+        return load_key_pair(config["SIGNING_CERT_FILE"], config["SIGNING_KEY_FILE"], config["SIGNING_KEY_PASSPHRASE"])
     except SigningKeyError as exc:
         raise SigningUnavailable(f"Kunci penandatanganan tidak tersedia: {exc}") from None
 
@@ -35,6 +42,21 @@ def agency_certificate() -> Any:
         return anchors.load_certificate(path.read_bytes())
     except (OSError, ValueError):
         return None
+
+
+def history_dir() -> Path:
+    """Where retired certificates and their handovers are kept."""
+    configured = current_app.config.get("SIGNING_HISTORY_DIR")
+    return Path(configured) if configured else Path(current_app.config["SIGNING_CERT_FILE"]).parent / "history"
+
+
+def agency_keys() -> KeyHistory | None:
+    """The keys anchors are checked with: the configured certificate and the retired keys that
+    handed over to it (engine.key_history), or None when no certificate is configured."""
+    current = agency_certificate()
+    if current is None:
+        return None
+    return KeyHistory.local(current, read_history_dir(history_dir()))
 
 
 def anchor_if_due(now: datetime) -> AuditAnchor | None:
