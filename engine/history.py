@@ -33,15 +33,16 @@ def prune_history(workflow: BpmnWorkflow) -> int:
     live = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0
-    common = _path_to_root(live[0])
+    # The live tasks' lowest common ancestor lies on the first one's path to the root: from each
+    # other task, walk up only until that path is met (not all the way to the root).
+    first = _path_to_root(live[0])
+    depth = {id(task): index for index, task in enumerate(first)}
+    size = len(first)
     for task in live[1:]:
-        path = _path_to_root(task)
-        size = 0
-        for a, b in zip(common, path, strict=False):
-            if a is not b:
-                break
-            size += 1
-        common = common[:size]
+        while task is not None and id(task) not in depth:
+            task = task.parent
+        size = min(size, depth[id(task)] + 1) if task is not None else 0
+    common = first[:size]
     # common: root … lca. Keep lca's parent as the anchor that its subtree inherits data from.
     if len(common) < 4:
         return 0
