@@ -104,9 +104,16 @@ def test_staff_change_their_own_password(client: Any) -> None:
     login(client, "operator")
     token = csrf(client, "/password")
     answer = client.post("/password", data={"csrf_token": token, "current": "salah", "new": "pendek", "repeat": "x"})
-    assert answer.status_code == 422
-    page = text(answer)
+    # Post/Redirect/Get: the refusal is a 303 to the page, which shows the messages once (422)
+    assert answer.status_code == 303 and answer.location == "/password"
+    with client.session_transaction() as kept:  # only the messages are kept, never what was typed
+        assert kept["refused"]["values"] == {} and "pendek" not in str(dict(kept))
+    shown = client.get("/password")
+    page = text(shown)
+    assert shown.status_code == 422
     assert "Kata sandi lama salah" in page and "Minimal 10 karakter" in page and "tidak sama" in page
+    again = client.get("/password")  # a reload: the form afresh, nothing resent
+    assert again.status_code == 200 and "Kata sandi lama salah" not in text(again)
     answer = client.post(
         "/password",
         data={"csrf_token": token, "current": PASSWORD, "new": "kata-sandi-baru-1", "repeat": "kata-sandi-baru-1"},

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..i18n import COOKIE, LANGUAGES
 from ..i18n import gettext as _
 from ..limits import limited
+from ..navigation import refuse_with_redirect, take_refused
 from . import bp, login_required, page_user
 from .accounts import change_password
 
@@ -71,18 +72,24 @@ def logout() -> Any:
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password() -> Any:
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = request.form
-        user = page_user()
-        errors = change_password(user, form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
-        if not errors:
-            # the old password's sessions and tokens end everywhere; this browser gets a new one
-            revoke_all(user)
-            start_session(user, utcnow())
-            flash(_("Kata sandi berhasil diganti. Sesi dan token lain telah dicabut."), "success")
-            return redirect(url_for("staff.inbox"))
-    return render_template("staff/password.html", errors=errors), (422 if errors else 200)
+    """Post/Redirect/Get both ways (web/navigation.py): a refusal keeps only its messages for the
+    GET page (answered 422) — never a typed password in the session cookie."""
+    if request.method == "GET":
+        kept = take_refused("password")
+        if kept is None:
+            return render_template("staff/password.html", errors={})
+        return render_template("staff/password.html", errors=kept[1]), kept[2]
+    form = request.form
+    user = page_user()
+    errors = change_password(user, form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
+    if errors:
+        refused = refuse_with_redirect("password", url_for("staff.password"), {}, errors)
+        return refused or (render_template("staff/password.html", errors=errors), 422)
+    # the old password's sessions and tokens end everywhere; this browser gets a new one
+    revoke_all(user)
+    start_session(user, utcnow())
+    flash(_("Kata sandi berhasil diganti. Sesi dan token lain telah dicabut."), "success")
+    return redirect(url_for("staff.inbox"))
 
 
 @bp.get("/sesi")
