@@ -187,11 +187,12 @@ def check_anchor_chain(records: list[dict[str, Any]], keys: KeyHistory | x509.Ce
     """Breaks in the anchors' own chain and signatures (``keys`` None: signatures unchecked).
 
     ``keys``: the agency's key history (or a single certificate); each anchor must be signed by a
-    trusted key of it, before that key retired.
+    trusted key of it, before that key retired, and never by a key an earlier anchor's key replaced.
     """
     problems: list[Difference] = []
     prev = GENESIS
     history = KeyHistory.single(keys) if isinstance(keys, x509.Certificate) else keys
+    superseded: set[str] = set()  # keys that handed over to the key of an anchor already seen
     for expected, record in enumerate(records, start=1):
         where = f"anchor {record['seq']}"
         if record["seq"] != expected:
@@ -201,6 +202,10 @@ def check_anchor_chain(records: list[dict[str, Any]], keys: KeyHistory | x509.Ce
             problems.append(Difference(None, f"{where}: hash", recomputed, record["hash"]))
         if history is not None:
             why = history.problem(str(record["certificate_sha256"]), str(record["created_at"]))
+            if why is None and record["certificate_sha256"] in superseded:
+                why = "a key not retired before this point of the chain", "a key a later anchor's key replaced"
+            if why is None:
+                superseded |= history.predecessors(record["certificate_sha256"])
             if why is not None:
                 problems.append(Difference(None, f"{where}: certificate", *why))
             elif not signature_valid(

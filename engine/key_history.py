@@ -7,9 +7,10 @@ so an auditor who trusted key A once (its fingerprint from an earlier export) ca
 handovers to every later key without trusting the system that hands them the file.
 
 An anchor verifies when the certificate it names is trusted — the starting point, or reached
-from it by valid handovers — its signature checks with that certificate, and it was made before
-that key's retirement (a retired key, even stolen, cannot add anchors after it). A certificate
-named by no valid handover is unknown, whoever put its file where.
+from it by valid handovers — its signature checks with that certificate, it was made before that
+key's retirement (a retired key, even stolen, cannot add anchors after it), and no anchor of a
+later key precedes it in the chain (keys only move forward). A certificate named by no valid
+handover is unknown, whoever put its file where.
 """
 
 from __future__ import annotations
@@ -159,6 +160,18 @@ class KeyHistory:
     def current(self) -> KeyEntry | None:
         """The trusted key that is not retired."""
         return next((e for e in self.trusted.values() if e.retired_at is None), None)
+
+    def predecessors(self, fingerprint: str) -> set[str]:
+        """The trusted keys that handed over, directly or through others, to ``fingerprint``."""
+        found: set[str] = set()
+        frontier = [fingerprint]
+        while frontier:
+            target = frontier.pop()
+            for entry in self.trusted.values():
+                if entry.successor == target and entry.fingerprint not in found:
+                    found.add(entry.fingerprint)
+                    frontier.append(entry.fingerprint)
+        return found
 
     def problem(self, fingerprint: str, created_at: str) -> tuple[str, str] | None:
         """Why an anchor made at ``created_at`` by ``fingerprint`` does not verify: (expected, found)."""

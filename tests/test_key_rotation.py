@@ -194,3 +194,24 @@ def test_the_retired_key_cannot_add_anchors_after_its_retirement(setting: dict[s
     assert code == 1
     (problem,) = report["summary"]["anchor_problems"]
     assert problem["field"] == "anchor 2: certificate" and problem["expected"].startswith("made before the key retired")
+
+
+def test_a_key_planted_as_a_predecessor_of_the_current_one_cannot_sign_after_it(setting: dict[str, Any]) -> None:
+    """Someone who can write the history folder, not the key files: their own key "handing over"
+    to the current one (signed by itself, retiring far in the future) is a predecessor at best,
+    and a predecessor's anchor never comes after one of the key it handed over to."""
+    from engine.key_history import retire
+
+    app, one = setting["apps"][0], setting["one"]
+    new_case(app, 0)
+    assert cli(app, "audit", "anchor", "create").exit_code == 0  # anchor 1: key 1
+    stranger = _pair(setting["tmp"], "stranger")
+    retire(
+        stranger, stranger.certificate, one.fingerprint, NOW + timedelta(days=3650), one.cert_file.parent / "history"
+    )
+    assert verify(app)[0] == 0  # planted, it signed nothing yet: the record is as it was
+    forge_anchor(app, stranger, utcnow())
+    code, report = verify(app)
+    assert code == 1
+    (problem,) = report["summary"]["anchor_problems"]
+    assert problem["field"] == "anchor 2: certificate" and problem["found"] == "a key a later anchor's key replaced"
