@@ -182,12 +182,13 @@ _worker: dict[str, Any] = {}
 def _worker_start(database_url: str, anchored: dict[str, Anchored]) -> None:
     """A verification worker: its own engine and session (never a connection of its parent's)."""
     _worker.update(session=Session(create_engine(database_url)), anchored=anchored)
+    gc.freeze()  # once for the worker's life (see batch_collector), not around every chunk
 
 
 def _worker_verify(case_ids: list[int]) -> list[CaseVerdict]:
     session: Session = _worker["session"]
     try:
-        return list(verify_cases(session, case_ids, _worker["anchored"], batch=len(case_ids)))
+        return list(_verify_batches(session, case_ids, _worker["anchored"], batch=len(case_ids)))
     finally:
         session.rollback()  # read only: end the snapshot, keep nothing
 
