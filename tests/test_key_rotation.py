@@ -127,19 +127,20 @@ def test_anchors_of_the_old_key_verify_after_rotation_and_the_export_carries_the
     two = _pair(setting["tmp"], "new")
     result = cli(app, "letters", "rotate-key", "--cert", str(two.cert_file), "--key", str(two.key_file))
     assert result.exit_code == 0, result.output
+    assert "Anchor 2 signed with the new key" in result.output  # from here on only key 2 signs
     assert load_key_pair(one.cert_file, one.key_file).fingerprint == two.fingerprint  # installed in place
     history = list((one.cert_file.parent / "history").glob("*.json"))
     assert [p.name for p in history] == [f"{one.fingerprint}.json"]
 
     app = restart(setting)
     new_case(app, 1)
-    assert cli(app, "audit", "anchor", "create").exit_code == 0  # anchor 2, key 2
+    assert cli(app, "audit", "anchor", "create").exit_code == 0  # anchor 3, key 2
     code, report = verify(app)
     assert code == 0, report["summary"]
     assert report["summary"]["signatures_checked"] and report["summary"]["anchor_problems"] == []
     with app.app_context():
         signers = [a.certificate_sha256 for a in db.session.query(AuditAnchor).order_by(AuditAnchor.seq)]
-    assert signers == [one.fingerprint, two.fingerprint]
+    assert signers == [one.fingerprint, two.fingerprint, two.fingerprint]
 
     document = export(app, setting["tmp"] / "second.json")
     assert [c["fingerprint"] for c in document["certificates"]] == [one.fingerprint, two.fingerprint]
@@ -154,7 +155,9 @@ def test_anchors_of_the_old_key_verify_after_rotation_and_the_export_carries_the
     broken = json.loads(json.dumps(document))
     broken["certificates"][0]["handover"] = base64.b64encode(b"not a signature").decode()
     problems = anchors.verify_export(broken, trust=trusted)
-    assert [(p.field, p.found) for p in problems] == [("anchor 2: certificate", f"unknown key {two.fingerprint}")]
+    assert [(p.field, p.found) for p in problems] == [
+        (f"anchor {seq}: certificate", f"unknown key {two.fingerprint}") for seq in (2, 3)
+    ]
 
 
 def test_an_anchor_by_an_unknown_key_or_by_the_retired_key_after_retirement_is_red(setting: dict[str, Any]) -> None:
@@ -175,7 +178,7 @@ def test_an_anchor_by_an_unknown_key_or_by_the_retired_key_after_retirement_is_r
     assert code == 1
     assert {
         "event": None,
-        "field": "anchor 2: certificate",
+        "field": "anchor 3: certificate",
         "expected": "a key of the agency's key history",
         "found": f"unknown key {stranger.fingerprint}",
     } in report["summary"]["anchor_problems"]
@@ -193,7 +196,7 @@ def test_the_retired_key_cannot_add_anchors_after_its_retirement(setting: dict[s
     code, report = verify(app)
     assert code == 1
     (problem,) = report["summary"]["anchor_problems"]
-    assert problem["field"] == "anchor 2: certificate" and problem["expected"].startswith("made before the key retired")
+    assert problem["field"] == "anchor 3: certificate" and problem["expected"].startswith("made before the key retired")
 
 
 def test_a_key_planted_as_a_predecessor_of_the_current_one_cannot_sign_after_it(setting: dict[str, Any]) -> None:

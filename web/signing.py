@@ -89,13 +89,32 @@ def rotate_key(cert_file: Path | None, key_file: Path | None, demo: bool) -> Non
                 raise click.ClickException(f"the new key: {exc}") from None
         if new.fingerprint == old.fingerprint:
             raise click.ClickException("the new certificate is the current one")
+        signed = _first_anchor(new)
         kept = retire(old, old.certificate, new.fingerprint, utcnow(), history_dir())
         _replace(config["SIGNING_KEY_FILE"], new.key_file.read_bytes(), private=True)
         _replace(config["SIGNING_CERT_FILE"], new.cert_file.read_bytes())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     click.echo(f"Signing key rotated: {old.fingerprint[:16]}… retired ({kept}), now {new.fingerprint[:16]}…")
+    if signed is not None:
+        click.echo(f"Anchor {signed} signed with the new key.")
     click.echo("Restart the web workers: they sign letters with the key they read at start.")
+
+
+def _first_anchor(new: KeyPair) -> int | None:
+    """An anchor by the new key at once: from it on, no older key's anchor may follow (and none
+    from a key someone claims handed over to the new one)."""
+    from engine import anchors
+    from engine.errors import Conflict
+
+    from .extensions import db
+
+    try:
+        anchor = anchors.create_anchor(db.session, new, utcnow(), force=True)
+    except Conflict as exc:
+        click.echo(f"No anchor signed with the new key: {exc.message}", err=True)
+        return None
+    return anchor.seq if anchor is not None else None
 
 
 def _replace(path: Path, content: bytes, private: bool = False) -> None:
