@@ -112,12 +112,15 @@ def chain_event(
 
 
 _EVENT_TABLE = cast(Table, CaseEvent.__table__)
+_EVENT_INSERT = insert(_EVENT_TABLE)
 
 
 def write_events(session: Session, events: list[NewEvent]) -> None:
     """INSERT the events' rows, one statement for all (their cases' rows must be flushed)."""
     if events:
-        session.execute(insert(_EVENT_TABLE), [event.row() for event in events])
+        # on the session's connection (same transaction, same statement events): a Core INSERT
+        # with a list of rows through Session.execute takes the ORM's bulk path, 2-3x the cost
+        session.connection().execute(_EVENT_INSERT, [event.row() for event in events])
 
 
 def append_event(

@@ -54,14 +54,14 @@ class UTCDateTime(TypeDecorator):
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        from .clock import aware
-
+        # bound a dozen times per change of a case: no import here (engine.clock.aware, inlined)
         if value is None:
             return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if dialect.name == "sqlite":
-            since = (value if value.tzinfo is None else value.astimezone(UTC)).replace(tzinfo=UTC) - _EPOCH
+            since = value - _EPOCH
             return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
-        return aware(value)
+        return value
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         from .clock import aware

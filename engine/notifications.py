@@ -116,10 +116,13 @@ def outbox_row(
     }
 
 
+_OUTBOX_INSERT = insert(cast(Table, Notification.__table__))
+
+
 def queue_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
     """INSERT outbox rows, one statement for all."""
     if rows:
-        session.execute(insert(cast(Table, Notification.__table__)), rows)
+        session.connection().execute(_OUTBOX_INSERT, rows)  # Core DML: see engine.audit.write_events
 
 
 def queue_to(
