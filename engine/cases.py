@@ -60,6 +60,7 @@ class CaseSummary:
     applicant_name: str | None = None
     village_code: str | None = None
     person_id: int | None = None
+    person: Person | None = None  # an applicant not yet flushed: written in the case's own flush
 
 
 def hash_tracking_code(reference: str, code: str) -> str:
@@ -412,8 +413,9 @@ def start_case(
     now: datetime,
 ) -> tuple[Case, str]:
     """Start a case on the latest version of procedure ``key``; return it and its tracking code."""
-    definition_id, sha256 = latest_version(session, key)
-    loaded = definition_by_id(session, definition_id, sha256)
+    with session.no_autoflush:  # an applicant added by intake is written with the case, in one flush
+        definition_id, sha256 = latest_version(session, key)
+        loaded = definition_by_id(session, definition_id, sha256)
     reference = _new_reference(session, key, now)
     tracking_code = new_tracking_code()
     workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=SCRIPT_ENGINE)
@@ -436,8 +438,11 @@ def start_case(
         last_event_hash=GENESIS_HASH,
         created_at=now,
     )
-    # the applicant (just stored by intake) from the session: the notifications read the phone
-    case.person = session.get(Person, summary.person_id) if summary.person_id is not None else None
+    # the applicant (just added by intake, or from the session): the notifications read the phone
+    if summary.person is not None:
+        case.person = summary.person
+    else:
+        case.person = session.get(Person, summary.person_id) if summary.person_id is not None else None
     session.add(case)
     change = begin_change(case, None)
     with frozen_at(now):

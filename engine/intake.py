@@ -191,8 +191,7 @@ def _person(session: Session, applicant: dict[str, Any]) -> Person:
         "village_code": applicant["village_code"],
     }
     person = Person(**values)
-    session.add(person)
-    session.flush()  # its id goes on the case
+    session.add(person)  # flushed with its case (start_case), one flush for both rows
     return person
 
 
@@ -238,7 +237,7 @@ def submit_application(
             ppks_category=data["ppks_category"],
             applicant_name=person.name,
             village_code=region.code,
-            person_id=person.id,
+            person=person,
         ),
         actor,
         now,
