@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -149,9 +150,46 @@ assert list(_ItemRow._fields[:-1]) == [c.key for c in _ITEM_COLUMNS]
 
 def _list_statement(actor: Actor, flt: TaskFilter) -> Any:
     """The page query (values bound at execution: SQLAlchemy caches its compilation per shape)."""
-    column = SORTS.get(flt.sort, HumanTask.created_at)
-    order = column.desc() if flt.descending else column.asc()
-    query = task_query(actor, flt, *_ITEM_COLUMNS, func.count().over().label("total"))
+    return _list_statement_of_shape(
+        tuple(actor.roles),
+        flt.queue,
+        bool(flt.service),
+        bool(flt.kecamatan),
+        bool(flt.step),
+        flt.overdue,
+        bool(flt.search),
+        flt.sort,
+        flt.descending,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _list_statement_of_shape(
+    roles: tuple[str, ...],
+    queue: str,
+    service: bool,
+    kecamatan: bool,
+    step: bool,
+    overdue: bool,
+    search: bool,
+    sort: str,
+    descending: bool,
+) -> Any:
+    """Building the statement costs more than running it on an indexed page; one per shape
+    (roles, queue, which filters are set, sort) serves every request of that shape."""
+    shape = TaskFilter(
+        queue=queue,
+        service="x" if service else None,
+        kecamatan="x" if kecamatan else None,
+        step="x" if step else None,
+        overdue=overdue,
+        search="x" if search else None,
+        sort=sort,
+        descending=descending,
+    )
+    column = SORTS.get(sort, HumanTask.created_at)
+    order = column.desc() if descending else column.asc()
+    query = task_query(Actor("", roles), shape, *_ITEM_COLUMNS, func.count().over().label("total"))
     return (
         query.join(ProcessDefinition, Case.definition_id == ProcessDefinition.id)
         .order_by(order.nulls_last(), HumanTask.created_at, HumanTask.id)

@@ -18,7 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request, session
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from engine.audit import Actor
 from engine.clock import aware, utcnow
@@ -195,19 +196,25 @@ def credentials_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(stmt))
 
 
+# The credential and its user in one statement (the user is needed by every request it serves),
+# built once: its values are bound at execution, so SQLAlchemy reuses one compiled form.
+_LIVE_CREDENTIAL = (
+    select(ApiToken)
+    .join(ApiToken.user)
+    .options(contains_eager(ApiToken.user))
+    .where(
+        ApiToken.token_hash == bindparam("digest"),
+        ApiToken.kind == bindparam("kind"),
+        ApiToken.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def _live_credential(secret: str, kind: str) -> ApiToken | None:
     now = utcnow()
-    stmt = (
-        select(ApiToken)
-        .join(User, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _digest(secret),
-            ApiToken.kind == kind,
-            ApiToken.expires_at > now,
-            User.active.is_(True),
-        )
-    )
-    row = db.session.scalars(stmt).first()
+    params = {"digest": _digest(secret), "kind": kind, "now": now}
+    row = db.session.scalars(_LIVE_CREDENTIAL, params).first()
     if row is not None and (row.last_used_at is None or aware(row.last_used_at) < now - LAST_USED_PRECISION):
         row.last_used_at = now  # committed with the request's unit of work
     return row
