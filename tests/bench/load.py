@@ -1,12 +1,15 @@
 """Load test: gunicorn -w 4 on PostgreSQL, N clients driving whole cases over real HTTP.
 
     .venv/bin/python tests/bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/db \\
-        [--clients 16] [--seconds 30] [--workers 4] [--port 5101]
+        [--clients 16] [--seconds 30] [--workers 4] [--port 5101]      (or LOAD_DATABASE_URL, LOAD_PORT)
 
-The database is emptied and seeded (procedures, demo users). Each client keeps one HTTP/1.1
+The database is emptied and seeded (procedures, demo users). The server runs with production
+settings and a demo signing key, so the step that issues the case's letter renders and signs a
+real PDF (~180 ms of CPU, more than all the other requests of a case together). Each client keeps one HTTP/1.1
 connection and, until the time is up, submits an application (with an ``Idempotency-Key``),
 then walks its eight steps: list the task (``GET /tasks?q=``) and complete it, as the demo users.
-Prints cases/s, completions/s, p50/p95/p99 per endpoint and every error, then checks in the
+Prints the machine's load and the CPU time the server used (per request), cases/s, completions/s
+(those issuing a letter and the others), p50/p95/p99 per endpoint and per step, and every error, then checks in the
 database that every acknowledged write is there exactly once: each 201 application is one case
 (and one idempotency record), each 200 completion one completed task row with one
 ``task_completed`` event. Exit status 1 if that check fails. Not part of ``make test``.
@@ -18,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,8 +42,10 @@ from web.demo import SAMPLE_DATA, sample_application  # noqa: E402
 PASSWORD = "rahasia-uji-123"  # tests.conftest.seed's
 
 
-def prepare(url: str, tmp: Path) -> None:
-    """An empty schema on ``url`` with the procedures deployed and the demo users."""
+def prepare(url: str, tmp: Path) -> set[str]:
+    """An empty schema on ``url`` with the procedures deployed and the demo users; returns the
+    steps of the happy path whose completion issues a signed letter."""
+    from engine.definitions import latest_definition, load_definition
     from tests.conftest import make_config, seed
     from web import create_app
     from web.extensions import db
@@ -49,16 +55,25 @@ def prepare(url: str, tmp: Path) -> None:
         db.drop_all()
         db.create_all()
         seed(app)
+        definition = latest_definition(db.session, "rujukan")
+        assert definition is not None
+        tasks = load_definition(definition).tasks
+        db.session.remove()
         db.engine.dispose()
+    return {step for _, step in HAPPY_BY_USER if step in tasks and tasks[step].letter}
 
 
 def start_server(url: str, port: int, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
+    from tests.conftest import signing_files
+
     env = {
         **os.environ,
+        **{name: str(path) for name, path in signing_files().items()},  # the cases issue signed letters
+        "SIBALANG_ENV": "production",  # the settings a deployment runs with (the demo password refused)
         "DATABASE_URL": url,
-        "SECRET_KEY": "load-test-secret",
+        "SECRET_KEY": "load-test-secret-" + "x" * 40,
         "SIBALANG_INSTANCE_DIR": str(tmp),
-        "RATELIMIT_ENABLED": "0",
+        "RATELIMIT_ENABLED": "0",  # one client address sends every application
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
@@ -120,6 +135,7 @@ class Stats:
         self.errors: Counter[str] = Counter()
         self.applications: dict[str, str] = {}  # acknowledged: idempotency key → reference
         self.completions: list[str] = []  # acknowledged task ids
+        self.completed_steps: Counter[str] = Counter()
         self.finished = 0
 
     def timing(self, name: str, seconds: float) -> None:
@@ -158,7 +174,7 @@ def drive(port: int, tokens: dict[str, dict[str, str]], stats: Stats, deadline: 
                 break
             task_id = listing["items"][0]["id"]
             status, _ = client.call(
-                "POST /tasks/{id}/complete",
+                f"POST /tasks/{{id}}/complete {step}",
                 "POST",
                 f"/api/v1/tasks/{task_id}/complete",
                 {"data": SAMPLE_DATA[step]},
@@ -166,10 +182,11 @@ def drive(port: int, tokens: dict[str, dict[str, str]], stats: Stats, deadline: 
             )
             if status != 200:
                 if status is not None:
-                    stats.error("POST /tasks/{id}/complete", status)
+                    stats.error(f"POST /tasks/{{id}}/complete {step}", status)
                 break
             with stats.lock:
                 stats.completions.append(task_id)
+                stats.completed_steps[step] += 1
         else:
             with stats.lock:
                 stats.finished += 1
@@ -223,12 +240,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--port", type=int, default=5101)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOAD_PORT", "5101")))
     args = parser.parse_args()
     if not (args.database_url or "").startswith("postgresql"):
         raise SystemExit("give --database-url postgresql+psycopg://… (a database this test may empty)")
     tmp = Path(tempfile.mkdtemp(prefix="sibalang-load-"))
-    prepare(args.database_url, tmp)
+    letter_steps = prepare(args.database_url, tmp)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = start_server(args.database_url, args.port, args.workers, tmp)
     stats = Stats()
     try:
@@ -238,6 +256,8 @@ def main() -> None:
             _, answer = setup.call("setup", "POST", "/api/v1/auth/token", {"username": user, "password": PASSWORD})
             tokens[user] = {"Authorization": f"Bearer {answer['token']}"}
         stats.times.clear()
+        load_before = os.getloadavg()
+        driver_cpu = time.process_time()
         t0 = time.monotonic()
         deadline = t0 + args.seconds
         threads = [
@@ -248,17 +268,46 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - t0
+        driver_cpu = time.process_time() - driver_cpu
+        load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"\n{args.clients} clients, gunicorn -w {args.workers}, PostgreSQL, {elapsed:.1f} s")
+    # gunicorn's master waited for its workers, and we for it: their CPU time is in RUSAGE_CHILDREN
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    requests = sum(len(v) for v in stats.times.values())
+    print(f"\n{args.clients} clients, gunicorn -w {args.workers}, PostgreSQL, {elapsed:.1f} s, {os.cpu_count()} CPUs")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; includes this test)")
+    print(
+        f"CPU: server {server_cpu:.1f} s ({server_cpu / max(requests, 1) * 1000:.1f} ms per request, whole run "
+        f"with start-up), this driver {driver_cpu:.1f} s"
+    )
     print(f"cases started   {len(stats.applications) / elapsed:8.1f} /s   ({len(stats.applications)})")
     print(f"cases finished  {stats.finished / elapsed:8.1f} /s   ({stats.finished})")
     print(f"completions     {len(stats.completions) / elapsed:8.1f} /s   ({len(stats.completions)})")
-    print(f"{'endpoint':<28} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for name, values in sorted(stats.times.items()):
+    lettered = sum(n for step, n in stats.completed_steps.items() if step in letter_steps)
+    others = len(stats.completions) - lettered
+    print(f"  issuing a letter ({', '.join(sorted(letter_steps))}) {lettered / elapsed:8.1f} /s   ({lettered})")
+    print(f"  the other steps        {others / elapsed:8.1f} /s   ({others})")
+    print(f"{'endpoint':<44} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    complete = "POST /tasks/{id}/complete"
+    groups = {
+        complete: [v for name, values in stats.times.items() if name.startswith(complete) for v in values],
+        f"{complete} without a letter": [
+            v
+            for name, values in stats.times.items()
+            if name.startswith(complete) and name.rpartition(" ")[2] not in letter_steps
+            for v in values
+        ],
+    }
+    rows = [(name, values) for name, values in stats.times.items() if not name.startswith(complete)]
+    rows += [(name, values) for name, values in groups.items() if values]
+    steps = [f"{complete} {step}" for _, step in HAPPY_BY_USER]
+    rows += [(f"  {name.rpartition(' ')[2]}", stats.times[name]) for name in steps if stats.times.get(name)]
+    for name, values in rows:
         ms = [v * 1000 for v in values]
-        print(f"{name:<28} {len(ms):7d} {percentile(ms, 50):8.1f} {percentile(ms, 95):8.1f} {percentile(ms, 99):8.1f}")
+        print(f"{name:<44} {len(ms):7d} {percentile(ms, 50):8.1f} {percentile(ms, 95):8.1f} {percentile(ms, 99):8.1f}")
     print("errors:", dict(stats.errors) or "none")
     problems = check(args.database_url, tmp, stats)
     print("acknowledged writes in the database exactly once:", "yes" if not problems else "NO")
