@@ -102,6 +102,11 @@ class Config:
     # an uploaded image's pixel count, read from its header before anything is decoded
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 24_000_000)
     DOCUMENT_DIR = Path(os.environ.get("DOCUMENT_DIR", INSTANCE_DIR / "documents"))
+    # Files a resident's form sends one at a time before the form (engine/staging.py): per
+    # browser session at most this many and this many bytes, kept this many hours
+    STAGED_UPLOAD_MAX_FILES = _int("STAGED_UPLOAD_MAX_FILES", 12)
+    STAGED_UPLOAD_MAX_BYTES = _int("STAGED_UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
+    STAGED_UPLOAD_HOURS = _float("STAGED_UPLOAD_HOURS", 6.0)
     API_TOKEN_TTL_HOURS = _int("API_TOKEN_TTL_HOURS", 12)
     STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 16)  # a browser login lasts a working day
     # Failed logins (web/throttle.py): a few free tries, then waits of 1, 2, 4 … seconds, counted
@@ -134,6 +139,7 @@ class Config:
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "sibalang")
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count per process, never fail the request
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "20/minute;200/hour")  # applications, complaints
+    RATELIMIT_STAGE = os.environ.get("RATELIMIT_STAGE", "30/minute;300/hour")  # one file before its form
     # every way of trying a reference with a tracking code shares this one counter per client
     RATELIMIT_TRACK = os.environ.get("RATELIMIT_TRACK", "30/minute;300/hour")
     RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "30/minute;300/hour")  # letter verification

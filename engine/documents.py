@@ -268,7 +268,7 @@ def add_document(
         sha256=digest,
         mime_type=mime,
         size=len(cleaned),
-        filename=_safe_filename(filename, kind, mime),
+        filename=safe_filename(filename, kind, mime),
         uploaded_by=actor.username,
         created_at=aware(now),
     )
@@ -286,7 +286,7 @@ def add_document(
     return document
 
 
-def _safe_filename(filename: str | None, kind: str, mime: str) -> str:
+def safe_filename(filename: str | None, kind: str, mime: str) -> str:
     """The name stored and offered on download: the stem's letters and digits (any script, NFC)
     and ``-_``, never a path, control or direction character; the extension by the content."""
     stem = unicodedata.normalize("NFC", PurePosixPath((filename or "").replace("\\", "/")).stem)

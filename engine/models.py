@@ -355,6 +355,25 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StagedUpload(Base):
+    """A file a resident uploaded on its own before sending the form (engine/staging.py): already
+    checked and cleaned, bound to one browser session (``owner``, a digest of the session's key),
+    attached to the new case when the form is sent, discarded when it expires."""
+
+    __tablename__ = "staged_upload"
+    __table_args__ = (Index("ix_staged_upload_owner_form", "owner", "form"),)
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)  # secrets.token_urlsafe(32)
+    owner: Mapped[str] = mapped_column(String(64))
+    form: Mapped[str] = mapped_column(String(32))  # apply | complaint
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class IdempotencyRecord(Base):
     """The first answer to a request carrying an ``Idempotency-Key``."""
 

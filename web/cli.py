@@ -134,10 +134,24 @@ def timers_run(once: bool, interval: int) -> None:
             except Exception:
                 current_app.logger.exception("timer round failed for case %s", case_id)
         _anchor_if_due()
+        _discard_expired_uploads()
         click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} fired timers in {fired} case(s)")
         if once:
             return
         time.sleep(interval)
+
+
+def _discard_expired_uploads() -> None:
+    """The timer worker also deletes staged uploads nobody sent a form with (engine/staging.py);
+    the next staging write does the same, so a site without the worker is cleaned up too."""
+    from engine.staging import discard_expired
+
+    from .public.documents import staging_limits
+
+    with unit_of_work():
+        gone = discard_expired(db.session, utcnow(), staging_limits().max_age)
+    if gone:
+        click.echo(f"discarded {gone} expired staged upload(s)")
 
 
 def _anchor_if_due() -> None:

@@ -133,7 +133,7 @@ def test_without_javascript_back_after_an_error_and_a_submit_never_resends(brows
 
 
 def test_the_issues_walk_on_a_throttled_phone(browser: Any, live: LiveServer, tmp_path: Path) -> None:
-    """Apply with a 4 MB camera photo (shrunk, sent with progress), go Back, reload, lose the tab
+    """Apply with a 4 MB camera photo (shrunk, sent on its own with progress), go Back, reload, lose the tab
     and come back: nothing lost, one application; then recover a lost tracking code by SMS."""
     context = phone_context(browser, live)
     try:
@@ -150,16 +150,14 @@ def test_the_issues_walk_on_a_throttled_phone(browser: Any, live: LiveServer, tm
         page.check("input[name=consent]")
         page.set_input_files("#doc_ktp", str(camera_photo(tmp_path / "IMG_20261202_0815.jpg")))
         note = page.locator("#doc_ktp-upload")
-        note.filter(has_text="Foto diperkecil").wait_for(timeout=SLOW)
-        shot(page, "walk-photo-shrunk")
-        page.get_by_role("button", name="Kirim permohonan").click()
-        page.locator(".upload-progress progress").wait_for(timeout=60_000)
-        page.wait_for_function(
-            "document.querySelector('.upload-progress progress') && "
-            "document.querySelector('.upload-progress progress').value > 0",
-            timeout=SLOW,
+        # shrunk, then sent on its own at once (one file at a time, tests/browser/test_staged_uploads.py)
+        page.wait_for_function(  # (a function, not an expression: the CSP forbids eval)
+            "() => [...document.querySelectorAll('.file-status progress')].some(p => p.value > 0)", timeout=SLOW
         )
         shot(page, "walk-uploading")
+        note.filter(has_text="Foto diperkecil").filter(has_text="Terunggah").wait_for(timeout=SLOW)
+        shot(page, "walk-photo-shrunk")
+        page.get_by_role("button", name="Kirim permohonan").click()
         page.wait_for_url("**/terkirim/*", timeout=SLOW)
         receipt = page.url
         reference = page.locator("#reference").inner_text()

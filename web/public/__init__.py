@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         installable,
         pages,
         recover,
+        staging,
         track,
         verify,
         weather,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, send_file
@@ -14,6 +15,7 @@ from engine.documents import DocumentSettings, DocumentTooLarge, get_document, r
 from engine.errors import Forbidden, NotFound
 from engine.inbox import log_access, may_view_case
 from engine.models import Case, Document
+from engine.staging import StagingLimits
 
 from ..auth import current_actor
 from ..extensions import db
@@ -23,6 +25,15 @@ from . import bp
 def document_settings() -> DocumentSettings:
     config = current_app.config
     return DocumentSettings(config["DOCUMENT_DIR"], config["MAX_DOCUMENT_BYTES"], config["MAX_IMAGE_PIXELS"])
+
+
+def staging_limits() -> StagingLimits:
+    config = current_app.config
+    return StagingLimits(
+        int(config["STAGED_UPLOAD_MAX_FILES"]),
+        int(config["STAGED_UPLOAD_MAX_BYTES"]),
+        timedelta(hours=float(config["STAGED_UPLOAD_HOURS"])),
+    )
 
 
 def read_upload(upload: FileStorage) -> bytes:

@@ -19,6 +19,8 @@ from engine.documents import (
     check_content,
     clean_content,
 )
+from engine.models import StagedUpload
+from engine.staging import StagedUploadGone, StagedUploadNotYours, check_staged, take_staged
 from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
@@ -27,15 +29,16 @@ from ..i18n import gettext as _
 from ..limits import limited
 from ..navigation import no_store, refuse_with_redirect, take_refused
 from . import bp
-from .documents import document_settings, read_upload
+from .documents import document_settings, read_upload, staging_limits
 from .forms import FormReused, content_digest, kecamatan_groups, new_form_token, submit_once, validate
 from .messages import resident_messages
+from .staging import FORM_KINDS, owner, staged_ids, staged_on_page
 from .track import case_for, known_tracking_code, remember_tracking
 
 APPLY_FIELDS = ("service", "ppks_category", "description")
 APPLICANT_FIELDS = ("nik", "kk_number", "name", "birth_date", "gender", "phone", "address", "village_code")
 COMPLAINT_FIELDS = ("category", "description", "phone", "village_code", "name")
-UPLOAD_KINDS = tuple(k for k in intake.APPLICANT_DOCUMENT_KINDS if k != "lainnya")
+UPLOAD_KINDS = FORM_KINDS["apply"]
 
 _application = intake.ApplicationSchema()
 _complaint = intake.ComplaintSchema()
@@ -83,11 +86,53 @@ def _apply_page(values: dict[str, str], errors: dict[str, str], status: int = 20
         form_token=values.get("form_token") or new_form_token(),
         max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
         recent=_recently_sent("apply"),
+        staged=staged_on_page("apply"),
     )
-    return page, status
+    return _private(page), status
 
 
 RECENT_SECONDS = 3600
+
+
+def _private(page: str) -> Any:
+    """A form page names this browser's staged uploads: never kept by a shared cache."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+class StagedFiles:
+    """The staged uploads a form sent (``staged_<kind>`` ids), checked to be this session's.
+
+    A foreign id refuses the form (403). A missing one (expired, or attached already by an
+    earlier tap of the same form) is raised only when the case is created: ``submit_once``
+    answers a repeated form with its first receipt without creating anything.
+    """
+
+    def __init__(self, form: str) -> None:
+        self.ids = staged_ids(form)
+        self.rows: dict[str, StagedUpload] = {}
+        self.gone: StagedUploadGone | None = None
+        self.foreign: StagedUploadNotYours | None = None
+        if not self.ids:
+            return
+        try:
+            self.rows = check_staged(db.session, owner() or "", self.ids, utcnow(), staging_limits().max_age)
+        except StagedUploadNotYours as exc:
+            self.foreign = exc
+        except StagedUploadGone as exc:
+            self.gone = exc
+
+    def digest_parts(self) -> dict[str, bytes]:
+        return {f"staged_{kind}": staged_id.encode() for kind, staged_id in self.ids.items()}
+
+    def attach(self, case: Any, now: Any) -> int:
+        """Attach them to ``case`` (the same unit of work), deleting them from staging."""
+        if self.gone is not None:
+            raise self.gone
+        for kind, (content, filename) in take_staged(db.session, self.rows.values()).items():
+            add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), filename)
+        return len(self.rows)
 
 
 def _recently_sent(form: str) -> str | None:
@@ -157,6 +202,9 @@ def apply_submit() -> Any:
         errors["consent"] = "Centang persetujuan ini agar permohonan dapat diproses."
     contents, upload_errors = _check_uploads(UPLOAD_KINDS)
     errors.update(upload_errors)
+    staged = StagedFiles("apply")
+    if staged.foreign is not None:
+        return _refuse_foreign("apply", values, staged.foreign, _apply_page)
     if errors or data is None or process is None:
         kept = {**values, "had_files": "1" if any(f.filename for f in request.files.values()) else ""}
         return refuse_with_redirect("apply", url_for("public.apply_form"), kept, errors) or _apply_page(
@@ -176,9 +224,10 @@ def apply_submit() -> Any:
         for kind, content in cleaned.items():
             upload = request.files[f"doc_{kind}"]
             add_document(db.session, case, content, kind, APPLICANT, now, document_settings(), upload.filename)
-        return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
+        count = len(contents) + staged.attach(case, now)
+        return {"kind": "rujukan", "reference": case.reference, "tracking_code": code, "documents": count}
 
-    return _submit_and_show_receipt("apply", values, contents, create, _apply_page)
+    return _submit_and_show_receipt("apply", values, contents, staged, create, _apply_page)
 
 
 @bp.get("/complaint")
@@ -199,8 +248,9 @@ def _complaint_page(values: dict[str, str], errors: dict[str, str], status: int 
         form_token=values.get("form_token") or new_form_token(),
         max_mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024),
         recent=_recently_sent("complaint"),
+        staged=staged_on_page("complaint"),
     )
-    return page, status
+    return _private(page), status
 
 
 @bp.post("/complaint")
@@ -210,8 +260,11 @@ def complaint_submit() -> Any:
     values["form_token"] = request.form.get("form_token", "")
     body = {k: v for k, v in values.items() if k in COMPLAINT_FIELDS and (v or k != "name")}
     data, errors = validate(_complaint, body)
-    contents, upload_errors = _check_uploads(("lainnya",))
+    contents, upload_errors = _check_uploads(FORM_KINDS["complaint"])
     errors.update(upload_errors)
+    staged = StagedFiles("complaint")
+    if staged.foreign is not None:
+        return _refuse_foreign("complaint", values, staged.foreign, _complaint_page)
     if errors or data is None:
         return refuse_with_redirect("complaint", url_for("public.complaint_form"), values, errors) or _complaint_page(
             values, errors, 422
@@ -230,26 +283,40 @@ def complaint_submit() -> Any:
             add_document(
                 db.session, case, cleaned["lainnya"], "lainnya", APPLICANT, now, document_settings(), upload.filename
             )
-        return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": len(contents)}
+        count = len(contents) + staged.attach(case, now)
+        return {"kind": "aduan", "reference": case.reference, "tracking_code": code, "documents": count}
 
-    return _submit_and_show_receipt("complaint", values, contents, create, _complaint_page)
+    return _submit_and_show_receipt("complaint", values, contents, staged, create, _complaint_page)
 
 
 REUSED_FORM = N_("Formulir ini sudah pernah dikirim dengan isi lain. Periksa isian lalu kirim sekali lagi.")
 
 
+def _refuse_foreign(form: str, values: dict[str, str], exc: StagedUploadNotYours, page: Any) -> Any:
+    """A staged id of another browser session: refused (403), its field says why."""
+    errors = {str(k): str(v) for k, v in (exc.details or {}).items()}
+    location = url_for(f"public.{form}_form")
+    return refuse_with_redirect(form, location, values, errors, 403) or page(values, errors, 403)
+
+
 def _submit_and_show_receipt(
-    form: str, values: dict[str, str], contents: dict[str, bytes], create: Any, page: Any
+    form: str, values: dict[str, str], contents: dict[str, bytes], staged: StagedFiles, create: Any, page: Any
 ) -> Any:
     """Create once per form token and content, remember the tracking code, redirect to the receipt."""
     fields = {k: v for k, v in values.items() if k != "form_token"}
+    location = url_for(f"public.{form}_form")
     try:
-        answer = submit_once(form, values["form_token"], content_digest(fields, contents), create)
+        answer = submit_once(
+            form, values["form_token"], content_digest(fields, {**contents, **staged.digest_parts()}), create
+        )
     except FormReused:
         db.session.rollback()
         values, errors = {**fields, "form_token": new_form_token()}, {"form": REUSED_FORM}
-        location = url_for(f"public.{form}_form")
         return refuse_with_redirect(form, location, values, errors, 409) or page(values, errors, 409)
+    except StagedUploadGone as gone:
+        db.session.rollback()  # the case it was about to be attached to goes too
+        errors = {str(k): str(v) for k, v in (gone.details or {}).items()}
+        return refuse_with_redirect(form, location, values, errors) or page(values, errors, 422)
     remember_tracking(answer["reference"], answer["tracking_code"])
     session["receipt"] = {
         "form": form,

@@ -2,6 +2,9 @@
 // With it: a chosen photo is shrunk in the browser (browser-image-compression, loaded only when a
 // photo is chosen) to about 300 KB, type and size are checked before anything is sent, and the
 // form is sent with a progress bar; a dropped connection keeps the form and its files.
+// A form with data-stage (apply, complaint) sends each file on its own as soon as it is chosen
+// (web/public/staging.py), with its own progress bar and a retry button when the connection
+// drops; the form itself then carries only the ids of its uploaded files.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -54,6 +57,7 @@
   }
   function prepare(input, maxBytes) {
     var file = input.files && input.files[0];
+    input.removeAttribute("data-shrunk");
     if (!file) { input.removeAttribute("aria-invalid"); return Promise.resolve(true); }
     if (TYPES.indexOf(file.type) < 0) {
       input.value = "";
@@ -86,7 +90,8 @@
     }).then(function (small) {
       var name = (file.name || "foto").replace(/\.[^.]*$/, "") + ".jpg";
       replaceFile(input, new File([small], name, { type: "image/jpeg", lastModified: Date.now() }));
-      note(input, t("shrunk", { from: size(file.size), to: size(small.size) }), false);
+      input.setAttribute("data-shrunk", t("shrunk", { from: size(file.size), to: size(small.size) }));
+      note(input, input.getAttribute("data-shrunk"), false);
       return true;
     }).catch(function () {
       if (file.size > maxBytes) {
@@ -99,10 +104,157 @@
     });
   }
 
+  // One file of a staging form, sent alone: its progress, its outcome, its retry.
+  function Staged(form, input) {
+    this.form = form;
+    this.input = input;
+    this.state = "idle"; // idle | sending | done | failed (a retry may help) | refused (it will not)
+    this.file = null;
+    this.xhr = null;
+    this.promise = Promise.resolve(true);
+    var box = document.createElement("div");
+    box.className = "file-status";
+    box.hidden = true;
+    box.innerHTML = "<progress max=\"100\" value=\"0\"></progress>";
+    this.box = box;
+    this.bar = box.querySelector("progress");
+    this.retry = button("retry", "button secondary retry");
+    this.remove = button("remove", "link remove");
+    box.appendChild(this.retry);
+    box.appendChild(this.remove);
+    var self = this;
+    this.retry.addEventListener("click", function () { self.send(); });
+    this.remove.addEventListener("click", function () { self.unstage(); });
+    var after = document.getElementById(input.id + "-upload") || input;
+    after.parentNode.insertBefore(box, after.nextSibling);
+    if (this.hidden()) { this.state = "done"; this.show(false, false, true); }
+  }
+  function button(key, cls) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = t(key);
+    b.hidden = true;
+    return b;
+  }
+  Staged.prototype.hidden = function (create) {
+    var name = "staged_" + this.input.getAttribute("data-kind");
+    var field = this.form.querySelector("input[type=hidden][name='" + name + "']");
+    if (!field && create) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = name;
+      this.input.parentNode.insertBefore(field, this.input.nextSibling);
+    }
+    return field;
+  };
+  Staged.prototype.show = function (bar, retry, remove) {
+    this.box.hidden = !(bar || retry || remove);
+    this.bar.hidden = !bar;
+    this.retry.hidden = !retry;
+    this.remove.hidden = !remove;
+  };
+  Staged.prototype.send = function () {
+    var self = this, file = this.file;
+    if (!file) return Promise.resolve(true);
+    if (this.xhr) this.xhr.abort();
+    this.state = "sending";
+    this.bar.value = 0;
+    this.show(true, false, false);
+    note(this.input, t("uploading", { pct: 0, done: size(0), total: size(file.size) }), false);
+    this.promise = new Promise(function (resolve) {
+      var xhr = self.xhr = new XMLHttpRequest();
+      var data = new FormData();
+      data.append("form", self.form.getAttribute("data-stage-form"));
+      data.append("kind", self.input.getAttribute("data-kind"));
+      var earlier = self.hidden();
+      if (earlier && earlier.value) data.append("replaces", earlier.value);
+      data.append("file", file, file.name);
+      xhr.open("POST", self.form.getAttribute("data-stage"));
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.timeout = 5 * 60 * 1000;
+      xhr.upload.onprogress = function (ev) {
+        if (!ev.lengthComputable || self.xhr !== xhr) return;
+        var pct = Math.round((100 * ev.loaded) / ev.total);
+        self.bar.value = pct;
+        note(self.input, t("uploading", { pct: pct, done: size(ev.loaded), total: size(ev.total) }), false);
+      };
+      function failed(text, retry) {
+        self.state = retry ? "failed" : "refused";
+        note(self.input, text, true);
+        self.show(false, retry, false);
+        if (!retry) { self.file = null; self.input.value = ""; }
+        resolve(false);
+      }
+      xhr.onload = function () {
+        if (self.xhr !== xhr) return;
+        self.xhr = null;
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+        if (xhr.status === 201 && body && body.id) {
+          self.hidden(true).value = body.id;
+          self.input.value = ""; // sent already: the form carries only its id
+          self.file = null;
+          self.state = "done";
+          var shrunk = self.input.getAttribute("data-shrunk");
+          note(self.input, (shrunk ? shrunk + " " : "") + t("uploaded", { name: body.filename, size: size(body.size) }), false);
+          self.show(false, false, true);
+          resolve(true);
+          return;
+        }
+        var message = body && body.error && body.error.message;
+        // refused by its content (type, size, quota): another try sends the same refusal
+        if (message && xhr.status >= 400 && xhr.status < 500 && xhr.status !== 429) { failed(message, false); return; }
+        failed(message || t("failed"), true);
+      };
+      xhr.onerror = xhr.ontimeout = function () {
+        if (self.xhr !== xhr) return;
+        self.xhr = null;
+        failed(t("failed"), true);
+      };
+      xhr.send(data);
+    });
+    return this.promise;
+  };
+  Staged.prototype.unstage = function () {
+    var self = this, field = this.hidden();
+    if (!field || !field.value) return;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", this.form.getAttribute("data-stage") + "/" + encodeURIComponent(field.value) + "/hapus");
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.onload = function () {
+      if (xhr.status !== 204 && xhr.status !== 404) return;
+      field.parentNode.removeChild(field);
+      self.state = "idle";
+      self.show(false, false, false);
+      note(self.input, t("removed"), false);
+    };
+    xhr.send();
+  };
+  Staged.prototype.choose = function (maxBytes) {
+    var self = this;
+    if (this.xhr) { this.xhr.abort(); this.xhr = null; }
+    this.promise = prepare(this.input, maxBytes).then(function (ok) {
+      var file = self.input.files && self.input.files[0];
+      if (!ok || !file) { self.state = ok ? self.state : "refused"; self.show(false, false, false); return ok; }
+      self.file = file;
+      return self.send();
+    });
+  };
+
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
     var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 5 * 1024 * 1024;
     var pending = [];
+    var staged = [];
+    var staging = form.getAttribute("data-stage") && window.FormData;
     form.querySelectorAll("input[type=file]").forEach(function (input) {
+      if (staging && input.getAttribute("data-kind")) {
+        var one = new Staged(form, input);
+        staged.push(one);
+        input.addEventListener("change", function () { one.choose(maxBytes); });
+        return;
+      }
       input.addEventListener("change", function () { pending.push(prepare(input, maxBytes)); });
     });
     var button = form.querySelector("button[type=submit]");
@@ -152,15 +304,33 @@
       if (form.getAttribute("data-native") || !window.FormData) return;
       ev.preventDefault();
       if (button) { button.disabled = true; button.textContent = t("preparing"); }
-      Promise.all(pending).then(function (results) {
-        if (results.indexOf(false) >= 0) {
+      if (staged.some(function (one) { return one.state === "sending"; })) {
+        bar.hidden = false;
+        bar.querySelector("progress").hidden = true;
+        bar.querySelector("span").textContent = t("pending");
+      }
+      var waits = pending.concat(staged.map(function (one) { return one.promise; }));
+      Promise.all(waits).then(function () {
+        bar.querySelector("progress").hidden = false;
+        var unsent = staged.filter(function (one) { return one.state === "failed"; })[0];
+        if (unsent) {
           done(false);
-          var bad = form.querySelector("[aria-invalid=true]");
-          if (bad) bad.focus();
+          bar.hidden = false;
+          bar.querySelector("progress").hidden = true;
+          bar.querySelector("span").textContent = t("unsent");
+          unsent.retry.focus();
           return;
         }
-        if (button) button.textContent = t("send");
-        send();
+        return Promise.all(pending).then(function (results) {
+          if (results.indexOf(false) >= 0) {
+            done(false);
+            var bad = form.querySelector("[aria-invalid=true]");
+            if (bad) bad.focus();
+            return;
+          }
+          if (button) button.textContent = t("send");
+          send();
+        });
       });
     });
   });
