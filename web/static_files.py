@@ -75,11 +75,16 @@ def init_app(app: Flask) -> None:
     def _cache_fingerprinted(response: Response) -> Response:
         if request.endpoint not in ("static", "staff.vendor") or not request.view_args:
             return response
-        if response.status_code == 200 and response.is_streamed:
-            # read the file now and close it: it can be compressed, and a browser that drops the
-            # connection midway (a navigation cancelling an icon) leaves no open file behind
+        if response.status_code in (200, 206) and response.is_streamed:
+            # read the file now and close it here, not when the server closes the response: it can
+            # be compressed, and a browser that drops the connection midway (a navigation
+            # cancelling an icon) or a server stopping mid-request leaves no open file behind
             response.direct_passthrough = False
-            response.make_sequence()
+            body = b"".join(response.iter_encoded())
+            close = getattr(response.response, "close", None)
+            if close is not None:
+                close()
+            response.set_data(body)
         version = request.args.get("v")
         if not version or response.status_code not in (200, 304):
             return response
