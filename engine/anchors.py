@@ -22,10 +22,9 @@ import base64
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from .chain import Difference
 from .clock import aware
 from .errors import Conflict
 from .key_history import KeyEntry, KeyHistory, signature_valid
+from .key_history import Signing as Signer  # the agency's key pair (letters.signing.KeyPair)
 from .models import AuditAnchor, Case, CaseEvent
 
 EXPORT_FORMAT = "sibalang-anchors/2"  # /2: with the key history
@@ -47,19 +47,6 @@ class AnchorRefused(Conflict):
     """The database no longer holds what an earlier anchor signed: no new anchor over it."""
 
     code = "anchor_refused"
-
-
-class Signer(Protocol):
-    """The agency's key pair (``letters.signing.KeyPair``): signs, and names its certificate."""
-
-    @property
-    def fingerprint(self) -> str: ...
-
-    def sign(self, data: bytes) -> bytes: ...
-
-
-def certificate_fingerprint(certificate: x509.Certificate) -> str:
-    return certificate.fingerprint(hashes.SHA256()).hex()
 
 
 def load_certificate(pem: bytes) -> x509.Certificate:

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
+from engine.key_history import fingerprint_of, signature_valid
+
 
 class SigningKeyError(Exception):
     """The certificate or key file is missing, unreadable, or the two do not belong together."""
@@ -34,7 +36,7 @@ class KeyPair:
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the certificate (DER), hex: names the key that signed something."""
-        return self.certificate.fingerprint(hashes.SHA256()).hex()
+        return fingerprint_of(self.certificate)
 
     def sign(self, data: bytes) -> bytes:
         """A detached raw signature over ``data`` (RSA PKCS#1 v1.5 or ECDSA, SHA-256)."""
@@ -44,19 +46,7 @@ class KeyPair:
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         """Whether ``signature`` is this certificate's signature over ``data``."""
-        from cryptography.exceptions import InvalidSignature
-
-        public = self.certificate.public_key()
-        try:
-            if isinstance(public, rsa.RSAPublicKey):
-                public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-            elif isinstance(public, ec.EllipticCurvePublicKey):
-                public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-            else:
-                return False
-        except InvalidSignature:
-            return False
-        return True
+        return signature_valid(self.certificate, signature, data)
 
 
 def load_key_pair(cert_file: Path, key_file: Path, passphrase: str = "") -> KeyPair:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine import anchors, regions
+from engine import anchors, key_history, regions
 from engine.audit_search import AccessQuery, CaseQuery, case_outcomes, find_access, find_cases
 from engine.cases import get_case
 from engine.clock import utcnow
@@ -217,7 +217,7 @@ def anchor_list() -> Any:
         records=list(reversed(records)),
         problems=anchors.check_anchor_chain(records, agency_keys()),
         certificate=certificate,
-        fingerprint=anchors.certificate_fingerprint(certificate) if certificate else None,
+        fingerprint=key_history.fingerprint_of(certificate) if certificate else None,
         result=None,
     )
 
@@ -246,6 +246,6 @@ def anchor_check() -> Any:
         records=list(reversed(records)),
         problems=anchors.check_anchor_chain(records, keys),
         certificate=certificate,
-        fingerprint=anchors.certificate_fingerprint(certificate) if certificate else None,
+        fingerprint=key_history.fingerprint_of(certificate) if certificate else None,
         result=result,
     ), (422 if result["error"] else 200)
