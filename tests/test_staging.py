@@ -224,3 +224,13 @@ def test_a_refused_form_keeps_its_staged_files(app: Any, client: Any) -> None:
     page = client.get("/apply").get_data(as_text=True)
     assert "Centang persetujuan" in page and f'value="{staged}"' in page
     assert "Berkas yang sudah dipilih perlu dipilih ulang" not in page and staged_rows(app) == 1
+
+
+def test_the_form_pages_give_the_session_its_uploader_key_before_any_file_is_sent(client: Any) -> None:
+    """Files chosen together are sent in parallel: were the key made by the first upload, each
+    answer would set a different one and all but the last file would belong to a lost session."""
+    for page in ("/apply", "/complaint"):
+        client.delete_cookie("session")
+        assert client.get(page).status_code == 200
+        with client.session_transaction() as kept:
+            assert kept.get("uploader")

@@ -58,6 +58,8 @@ def test_an_admin_adds_disaster_aid_and_a_resident_applies_for_it(
     resident.select_option("#village_code", "63.11.06.1019")
     resident.set_input_files("#doc_ktp", jpeg(tmp_path))
     resident.set_input_files("#doc_kk", jpeg(tmp_path, "kk.jpg"))
+    for field in ("doc_ktp", "doc_kk"):  # each file is shrunk and sent on its own as soon as it is chosen
+        resident.locator(f"#{field}-upload").filter(has_text="Terunggah").wait_for(timeout=30000)
     resident.locator("input[name=consent]").check()
     resident.get_by_role("button", name="Kirim permohonan").click()
     resident.wait_for_url("**/terkirim/*")

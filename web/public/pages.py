@@ -145,6 +145,7 @@ def _recently_sent(form: str) -> str | None:
 
 @bp.get("/apply")
 def apply_form() -> Any:
+    owner(create=True)  # the session's uploader key before the page's files are sent, which go in parallel
     refused = take_refused("apply")
     if refused is not None:
         return _apply_page(*refused)
@@ -232,6 +233,7 @@ def apply_submit() -> Any:
 
 @bp.get("/complaint")
 def complaint_form() -> Any:
+    owner(create=True)  # the session's uploader key before the page's files are sent, which go in parallel
     refused = take_refused("complaint")
     if refused is not None:
         return _complaint_page(*refused)
