@@ -1,7 +1,8 @@
 """Load test: gunicorn -w 4 on PostgreSQL, N clients driving whole cases over real HTTP.
 
     .venv/bin/python tests/bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/db \\
-        [--clients 16] [--seconds 30] [--workers 4] [--port 5101]      (or LOAD_DATABASE_URL, LOAD_PORT)
+        [--clients 16] [--seconds 30] [--workers 4] [--port 5101] [--without-letters]
+        (or LOAD_DATABASE_URL, LOAD_PORT)
 
 The database is emptied and seeded (procedures, demo users). The server runs with production
 settings and a demo signing key, so the step that issues the case's letter renders and signs a
@@ -15,6 +16,10 @@ step, and every error, then checks in the database that every acknowledged write
 exactly once: each 201 application is one case (and one idempotency record), each 200
 completion one completed task row with one ``task_completed`` event. Exit status 1 if that
 check fails. Not part of ``make test``.
+
+``--without-letters`` first redeploys the procedure without its ``issuesLetter`` properties (a
+new version of the same diagram, as ``bench_engine.py`` does for its (b-) and (f-)): the figures
+issue 9 compared with were measured before cases issued letters.
 
 Reading the figures: the driver, gunicorn and PostgreSQL share the machine's CPUs. Throughput is
 bounded by (CPUs the server got) ÷ (server CPU per request); "of the CPUs" says how much it got.
@@ -46,10 +51,14 @@ from web.demo import SAMPLE_DATA, sample_application  # noqa: E402
 PASSWORD = "rahasia-uji-123"  # tests.conftest.seed's
 
 
-def prepare(url: str, tmp: Path) -> set[str]:
-    """An empty schema on ``url`` with the procedures deployed and the demo users; returns the
-    steps of the happy path whose completion issues a signed letter."""
+def prepare(url: str, tmp: Path, letters: bool = True) -> set[str]:
+    """An empty schema on ``url`` with the procedures deployed (``letters=False``: then again
+    without their letters) and the demo users; returns the steps of the happy path whose
+    completion issues a signed letter."""
+    from datetime import UTC, datetime
+
     from engine.definitions import latest_definition, load_definition
+    from tests.bench.bench_engine import deploy_without_letters
     from tests.conftest import make_config, seed
     from web import create_app
     from web.extensions import db
@@ -59,6 +68,8 @@ def prepare(url: str, tmp: Path) -> set[str]:
         db.drop_all()
         db.create_all()
         seed(app)
+        if not letters:
+            deploy_without_letters(db.session, datetime.now(UTC))
         definition = latest_definition(db.session, "rujukan")
         assert definition is not None
         tasks = load_definition(definition).tasks
@@ -278,11 +289,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load before the measured ones")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOAD_PORT", "5101")))
+    parser.add_argument("--without-letters", action="store_true", help="the procedure redeployed without letters")
     args = parser.parse_args()
     if not (args.database_url or "").startswith("postgresql"):
         raise SystemExit("give --database-url postgresql+psycopg://… (a database this test may empty)")
     tmp = Path(tempfile.mkdtemp(prefix="sibalang-load-"))
-    letter_steps = prepare(args.database_url, tmp)
+    letter_steps = prepare(args.database_url, tmp, letters=not args.without_letters)
     server = start_server(args.database_url, args.port, args.workers, tmp)
     stats = Stats()
     try:
@@ -308,6 +320,7 @@ def main() -> None:
     print(
         f"\n{args.clients} clients, gunicorn -w {args.workers}, PostgreSQL, {elapsed:.1f} s "
         f"(after {args.warmup:.0f} s of warm-up), {os.cpu_count()} CPUs"
+        + (", the procedure without letters" if args.without_letters else "")
     )
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min; includes this test)")
     print(
@@ -319,7 +332,9 @@ def main() -> None:
     print(f"completions     {len(stats.completions) / elapsed:8.1f} /s   ({len(stats.completions)})")
     lettered = sum(n for step, n in stats.completed_steps.items() if step in letter_steps)
     others = len(stats.completions) - lettered
-    print(f"  issuing a letter ({', '.join(sorted(letter_steps))}) {lettered / elapsed:8.1f} /s   ({lettered})")
+    print(
+        f"  issuing a letter ({', '.join(sorted(letter_steps)) or 'none'}) {lettered / elapsed:8.1f} /s   ({lettered})"
+    )
     print(f"  the other steps        {others / elapsed:8.1f} /s   ({others})")
     print(f"{'endpoint':<44} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     complete = "POST /tasks/{id}/complete"
