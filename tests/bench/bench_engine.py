@@ -13,7 +13,8 @@ in one run, since the machine is shared and noisy:
     its signed letter and (f-) on the version without letters (the ≤ 25 ms target was set before
     cases issued letters and is judged there), and the HTTP layer's cost per request,
     ((f-) − (b-)) / 17 (werkzeug's test client: no socket, but every hook, extension and the unit
-    of work of a real request),
+    of work of a real request), with two floors for reading it: (h0) a bare Flask app's JSON
+    answer and (h1) our app's JSON 404 through the same client,
 (d) one completion in a case with 200 earlier events ÷ one in a fresh case,
 (a) bare SpiffWorkflow in memory and (e) stored KB per case, for reference.
 
@@ -400,6 +401,7 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
 
     f_plain = api_figure()
     overhead = (f_plain - b_plain) / API_REQUESTS
+    floor_bare, floor_ours = request_floors(client)
 
     rows.append(("b", f"{label}: our engine, ms per case (with its signed letter)", b * 1000, None))
     rows.append(("bl", f"{label}: of which the letter (render, sign, store)", b_letter * 1000, None))
@@ -433,10 +435,36 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
             TARGETS["overhead"],
         )
     )
+    rows.append(("h0", f"{label}: floor, a bare Flask app's JSON answer, ms per request", floor_bare * 1000, None))
+    rows.append(("h1", f"{label}: floor, our app's JSON 404 (every hook), ms per request", floor_ours * 1000, None))
     rows.append(("d", f"{label}: completion after 200 events / fresh", d, TARGETS["d"]))
     if stored is not None:
         rows.append(("e", f"{label}: stored KB per case (SQLite pages used)", stored / 1024, None))
     return rows
+
+
+def request_floors(client: Any) -> tuple[float, float]:
+    """Seconds per request, through the same test client, of a bare Flask app answering a small
+    JSON object and of our app answering an unknown API path (404 JSON: every request hook and
+    extension, no view): what any request costs before its own work, for reading (f-b)."""
+    from flask import Flask
+
+    bare = Flask("bare")
+    bare.add_url_rule("/x", "x", lambda: {"ok": True})
+    bare_client = bare.test_client()
+
+    def bare_requests() -> None:
+        for _ in range(200):
+            bare_client.get("/x")
+
+    def our_requests() -> None:
+        for _ in range(200):
+            client.get("/api/v1/no-such-thing")
+
+    bare_requests()
+    our_requests()
+    bare_s, ours_s = interleaved(5, bare_requests, our_requests)
+    return bare_s / 200, ours_s / 200
 
 
 def main() -> None:
