@@ -250,3 +250,35 @@ def test_an_admin_password_reset_ends_the_users_tokens(app: Flask, client: Any) 
     )
     assert answer.status_code == 302
     assert client.get(f"{API}/tasks", headers=headers).status_code == 401
+
+
+def test_a_credentials_last_use_is_recorded_at_most_every_ten_minutes(app: Flask, client: Any) -> None:
+    headers = bearer(token_request(client, "operator", PASSWORD))
+
+    def last_used() -> Any:
+        with app.app_context():
+            return db.session.scalars(select(ApiToken.last_used_at).where(ApiToken.kind == "api")).one()
+
+    issued = last_used()
+    assert client.get(f"{API}/tasks", headers=headers).status_code == 200
+    assert last_used() == issued  # used again within ten minutes: not written
+    with app.app_context():
+        row = db.session.scalars(select(ApiToken).where(ApiToken.kind == "api")).one()
+        row.last_used_at = row.last_used_at - timedelta(minutes=11)
+        db.session.commit()
+    assert client.get(f"{API}/tasks", headers=headers).status_code == 200
+    assert last_used() > issued - timedelta(minutes=1)  # written by the request's unit of work
+
+
+def test_a_deactivated_users_token_and_session_stop_working_at_once(app: Flask, client: Any) -> None:
+    from engine.models import User
+
+    headers = bearer(token_request(client, "operator", PASSWORD))
+    browser = app.test_client()
+    login(browser, "operator")
+    assert browser.get("/inbox").status_code == 200
+    with app.app_context():
+        db.session.scalars(select(User).where(User.username == "operator")).one().active = False
+        db.session.commit()
+    assert client.get(f"{API}/tasks", headers=headers).status_code == 401
+    assert browser.get("/inbox").status_code == 302

@@ -11,15 +11,15 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request, session
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Table, bindparam, select, update
 
 from engine.audit import Actor
 from engine.clock import aware, utcnow
@@ -56,14 +56,50 @@ class LoginRefused(Exception):
         self.text, self.params, self.retry_after = text, params, retry_after
 
 
+@dataclass(frozen=True)
+class Staff:
+    """The staff user behind a request's live credential, as every request needs it: read with
+    the credential in one Core statement (building ORM objects for them cost more than the query
+    itself on every request). A view that changes the user loads its row with :meth:`account`."""
+
+    id: int
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+    bidang: str | None
+    active: bool
+    credential_id: int
+    credential_kind: str
+
+    @classmethod
+    def of(cls, user: User, credential: ApiToken) -> Staff:
+        return cls(
+            user.id,
+            user.username,
+            user.full_name,
+            tuple(user.roles or ()),
+            user.bidang,
+            user.active,
+            credential.id,
+            credential.kind,
+        )
+
+    def account(self) -> User:
+        """The user's ORM row (this request's session), for a view that changes it."""
+        user = db.session.get(User, self.id)
+        if user is None:
+            raise NotAuthenticated("Silakan masuk (login) terlebih dahulu")
+        return user
+
+
 class LoginUser(UserMixin):
     """Flask-Login's view of a staff user signed in by one ``session`` credential.
 
     ``get_id`` is the credential's secret, not the user's id (Flask-Login's "alternative tokens"):
     the session cookie names a row that logout, a password change or an administrator deletes."""
 
-    def __init__(self, user: User, credential: ApiToken, secret: str) -> None:
-        self.user, self.credential, self.secret = user, credential, secret
+    def __init__(self, user: Staff, secret: str) -> None:
+        self.user, self.secret = user, secret
 
     def get_id(self) -> str:
         return self.secret
@@ -117,7 +153,7 @@ def authenticate(username: str, password: str, now: datetime) -> User:
     return user
 
 
-def actor_for(user: User) -> Actor:
+def actor_for(user: User | Staff) -> Actor:
     return Actor(user.username, tuple(user.roles or ()), user.bidang, user.full_name)
 
 
@@ -140,7 +176,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(user: User, now: datetime, kind: str = API) -> tuple[str, ApiToken]:
+def issue_token(user: User | Staff, now: datetime, kind: str = API) -> tuple[str, ApiToken]:
     """A new credential for ``user``: (the secret, shown once; its row, holding only the hash)."""
     secret = secrets.token_urlsafe(32)
     hours = current_app.config["API_TOKEN_TTL_HOURS" if kind == API else "STAFF_SESSION_HOURS"]
@@ -163,8 +199,9 @@ def start_session(user: User, now: datetime) -> None:
     """Sign this browser in as ``user`` with a fresh ``session`` credential."""
     session.clear()  # a fresh session for the new identity
     secret, row = issue_token(user, now, SESSION)
-    login_user(LoginUser(user, row, secret))
-    g.staff_user, g.staff_credential = user, row
+    staff = Staff.of(user, row)
+    login_user(LoginUser(staff, secret))
+    g.staff_user = staff
 
 
 def end_session() -> None:
@@ -177,7 +214,7 @@ def end_session() -> None:
     session.clear()
 
 
-def revoke_all(user: User) -> int:
+def revoke_all(user: User | Staff) -> int:
     """Delete every token and login session of ``user``; the number revoked."""
     rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
     for row in rows:
@@ -186,7 +223,7 @@ def revoke_all(user: User) -> int:
     return len(rows)
 
 
-def credentials_of(user: User) -> list[ApiToken]:
+def credentials_of(user: User | Staff) -> list[ApiToken]:
     """The user's live tokens and sessions, newest first."""
     stmt = (
         select(ApiToken)
@@ -196,50 +233,66 @@ def credentials_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(stmt))
 
 
-# The credential and its user in one statement (the user is needed by every request it serves),
-# built once: its values are bound at execution, so SQLAlchemy reuses one compiled form.
+_TOKENS = cast(Table, ApiToken.__table__)
+_USERS = cast(Table, User.__table__)
+# The credential and its user in one statement, built once (values bound at execution), on the
+# tables' columns: a plain Core select skips the ORM's loading, most of this query's cost.
 _LIVE_CREDENTIAL = (
-    select(ApiToken)
-    .join(ApiToken.user)
-    .options(contains_eager(ApiToken.user))
+    select(
+        _USERS.c.id,
+        _USERS.c.username,
+        _USERS.c.full_name,
+        _USERS.c.roles,
+        _USERS.c.bidang,
+        _USERS.c.active,
+        _TOKENS.c.id,
+        _TOKENS.c.kind,
+        _TOKENS.c.last_used_at,
+    )
+    .select_from(_TOKENS.join(_USERS, _TOKENS.c.user_id == _USERS.c.id))
     .where(
-        ApiToken.token_hash == bindparam("digest"),
-        ApiToken.kind == bindparam("kind"),
-        ApiToken.expires_at > bindparam("now"),
-        User.active.is_(True),
+        _TOKENS.c.token_hash == bindparam("digest"),
+        _TOKENS.c.kind == bindparam("kind"),
+        _TOKENS.c.expires_at > bindparam("now"),
+        _USERS.c.active.is_(True),
     )
 )
+_TOUCH_CREDENTIAL = update(_TOKENS).where(_TOKENS.c.id == bindparam("credential")).values(last_used_at=bindparam("now"))
 
 
-def _live_credential(secret: str, kind: str) -> ApiToken | None:
+def _live_credential(secret: str, kind: str) -> Staff | None:
+    """The staff user of a live credential of ``kind`` with this secret (None: none such)."""
     now = utcnow()
-    params = {"digest": _digest(secret), "kind": kind, "now": now}
-    row = db.session.scalars(_LIVE_CREDENTIAL, params).first()
-    if row is not None and (row.last_used_at is None or aware(row.last_used_at) < now - LAST_USED_PRECISION):
-        row.last_used_at = now  # committed with the request's unit of work
-    return row
+    found = db.session.execute(_LIVE_CREDENTIAL, {"digest": _digest(secret), "kind": kind, "now": now}).first()
+    if found is None:
+        return None
+    user_id, username, full_name, roles, bidang, active, credential_id, credential_kind, last_used = found
+    if last_used is None or aware(last_used) < now - LAST_USED_PRECISION:
+        # committed with the request's unit of work
+        db.session.execute(_TOUCH_CREDENTIAL, {"credential": credential_id, "now": now})
+    return Staff(user_id, username, full_name, tuple(roles or ()), bidang, bool(active), credential_id, credential_kind)
 
 
-def current_staff() -> User | None:
+def current_staff() -> Staff | None:
     """The user behind this request: bearer token first, then the browser session."""
     if "staff_user" in g:
-        return g.staff_user
-    user, credential = None, None
+        staff: Staff | None = g.staff_user
+        return staff
+    staff = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        credential = _live_credential(header[7:].strip(), API)
-        user = credential.user if credential is not None else None
+        staff = _live_credential(header[7:].strip(), API)
     elif current_user.is_authenticated:
-        user, credential = current_user.user, current_user.credential
-    g.staff_user, g.staff_credential = user, credential
-    return user
+        staff = current_user.user
+    g.staff_user = staff
+    return staff
 
 
 def current_credential() -> ApiToken | None:
-    """The token or session row that authenticated this request (None: anonymous)."""
-    current_staff()
-    credential: ApiToken | None = g.get("staff_credential")
-    return credential
+    """The token or session row that authenticated this request (None: anonymous), loaded for
+    the few views that show or delete it."""
+    staff = current_staff()
+    return db.session.get(ApiToken, staff.credential_id) if staff is not None else None
 
 
 def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -325,5 +378,5 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(secret: str) -> LoginUser | None:
-        credential = _live_credential(secret, SESSION)
-        return LoginUser(credential.user, credential, secret) if credential is not None else None
+        staff = _live_credential(secret, SESSION)
+        return LoginUser(staff, secret) if staff is not None else None

@@ -12,9 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import errors as e
-from engine.models import User
 
-from ..auth import NotAuthenticated, current_staff
+from ..auth import NotAuthenticated, Staff, current_staff
 from ..errors import database_error
 from ..i18n import gettext as _
 from ..unit_of_work import discard
@@ -28,7 +27,7 @@ CONFLICT_TEXT = {
 BUSY_TEXT = "Kasus ini sedang diubah oleh petugas lain pada saat yang sama. Silakan coba lagi."
 
 
-def page_user() -> User:
+def page_user() -> Staff:
     """The logged-in staff user of a page view (the decorator guarantees one)."""
     user = current_staff()
     if user is None:

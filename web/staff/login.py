@@ -80,7 +80,7 @@ def password() -> Any:
             return render_template("staff/password.html", errors={})
         return render_template("staff/password.html", errors=kept[1]), kept[2]
     form = request.form
-    user = page_user()
+    user = page_user().account()
     errors = change_password(user, form.get("current", ""), form.get("new", ""), form.get("repeat", ""))
     if errors:
         refused = refuse_with_redirect("password", url_for("staff.password"), {}, errors)
