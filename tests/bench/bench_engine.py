@@ -33,7 +33,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -222,6 +222,11 @@ class EngineBench:
         self.db.session.remove()
         self.context.pop()
 
+    def reopen(self) -> None:
+        """Enter a fresh app context again (after :meth:`close`)."""
+        self.context = self.app.app_context()
+        self.context.push()
+
 
 class Baseline:
     """A checkout's engine in a child process (see engine_rounds.py): another commit's, or this
@@ -296,7 +301,7 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
     rows: list[tuple] = []
     engine_statements, letter_statements, all_statements = statements_per_case(bench)
     size_before = _used_bytes(db) if url is None else 0
-    rounds = 5
+    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
     ours: list[float] = []
     letter_share: list[float] = []
     for _ in range(rounds):
@@ -328,23 +333,23 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
 
     api_cases = max(5, cases // 3)
 
+    def api_round() -> float:
+        """Seconds of ``api_cases`` whole cases through the API."""
+        t0 = time.perf_counter()
+        for _ in range(api_cases):
+            api_case()
+        return time.perf_counter() - t0
+
     def api_figure() -> float:
         """Median seconds of a whole case through the API over three rounds."""
         api_case()
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for _ in range(api_cases):
-                api_case()
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times) / api_cases
+        return statistics.median(api_round() for _ in range(3)) / api_cases
 
     bench.app.extensions["letter_service"] = bench.letters  # the same timed service as the engine's
     f = api_figure()
 
     # The same procedure without letters: what the code before issue 9 ran.
-    bench.context = bench.app.app_context()
-    bench.context.push()
+    bench.reopen()
     bench.without_letters()
     engine_case()
     plain_statements, plain_letter, plain_all = statements_per_case(bench)
@@ -352,18 +357,25 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
     plain: list[float] = []
     ours_apart: list[float] = []  # this checkout in a fresh child process, like the baseline
     theirs: list[float] = []
+    api_plain: list[float] = []
     apart = Baseline(ROOT, "--without-letters") if baseline is not None else None
-    for _ in range(rounds):  # taking turns: all meet the same noise from the machine's neighbours
+    # taking turns: all meet the same noise from the machine's neighbours, and (f-) − (b-) is
+    # a difference of figures measured side by side (requests run outside the engine's context)
+    for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(cases):
             engine_case()
         plain.append(time.perf_counter() - t0)
+        bench.close()
+        api_plain.append(api_round())
+        bench.reopen()
         if baseline is not None and apart is not None:
             ours_apart.append(apart.run(cases))
             theirs.append(baseline.run(cases))
     if apart is not None:
         apart.close()
     b_plain = statistics.median(plain) / cases
+    f_plain = statistics.median(api_plain) / api_cases
     b_apart = statistics.median(ours_apart) / cases if ours_apart else None
     b_old = statistics.median(theirs) / cases if theirs else None
 
@@ -397,9 +409,9 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
         fresh_costs.append(completion_cost(loop_case(0)))
         old_costs.append(completion_cost(old))
     d = statistics.median(old_costs) / statistics.median(fresh_costs)
+    update_orm, update_core = case_row_update_costs(bench)
     bench.close()
 
-    f_plain = api_figure()
     overhead = (f_plain - b_plain) / API_REQUESTS
     floor_bare, floor_ours = request_floors(client)
 
@@ -437,10 +449,59 @@ def measure(label: str, tmp: Path, url: str | None, cases: int, baseline: Baseli
     )
     rows.append(("h0", f"{label}: floor, a bare Flask app's JSON answer, ms per request", floor_bare * 1000, None))
     rows.append(("h1", f"{label}: floor, our app's JSON 404 (every hook), ms per request", floor_ours * 1000, None))
+    rows.append(("u", f"{label}: one case-row UPDATE, ORM flush (version_id_col), µs", update_orm * 1e6, None))
+    rows.append(("uc", f"{label}: the same UPDATE in Core, row count checked by hand, µs", update_core * 1e6, None))
     rows.append(("d", f"{label}: completion after 200 events / fresh", d, TARGETS["d"]))
     if stored is not None:
         rows.append(("e", f"{label}: stored KB per case (SQLite pages used)", stored / 1024, None))
     return rows
+
+
+def case_row_update_costs(bench: EngineBench) -> tuple[float, float]:
+    """Seconds per UPDATE of one case row, (ORM, Core): a flush of the changed object, which
+    checks the mapper's ``version_id_col``, and the same UPDATE … WHERE lock_version = … run on the
+    session's connection with the row count checked by hand (what the private layer before issue
+    9 did, and what the issue rules out: one optimistic lock, the ORM's). Each case step makes one."""
+    from sqlalchemy import Table, bindparam, update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from engine.models import Case
+
+    session = bench.db.session
+    case = bench.new_case()
+    state = case.state
+    table = cast(Table, Case.__table__)
+    core = (
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.lock_version == bindparam("version"))
+        .values(
+            updated_at=bindparam("now"),
+            state=bindparam("blob"),
+            event_count=bindparam("events"),
+            lock_version=bindparam("next"),
+        )
+    )
+
+    def orm_update() -> None:
+        case.updated_at, case.state, case.event_count = bench.tick(), state + b"", case.event_count + 1
+        session.flush()
+
+    def core_update() -> None:
+        version, events = case.lock_version, case.event_count + 1
+        params = {"row": case.id, "version": version, "now": bench.tick(), "blob": state, "events": events}
+        result = session.connection().execute(core, {**params, "next": version + 1})
+        assert result.rowcount == 1
+        set_committed_value(case, "lock_version", version + 1)
+        set_committed_value(case, "event_count", events)
+
+    def many(update_once: Any) -> Any:
+        return lambda: [update_once() for _ in range(200)]
+
+    many(orm_update)()
+    many(core_update)()
+    orm_s, core_s = interleaved(7, many(orm_update), many(core_update))
+    session.commit()
+    return orm_s / 200, core_s / 200
 
 
 def request_floors(client: Any) -> tuple[float, float]:
