@@ -30,6 +30,7 @@ from .inbox import missing_documents
 from .intake import DOCUMENT_KIND_OWNERS, DOCUMENT_KINDS, STAFF_ONLY_DOCUMENT_KINDS
 from .models import Case, CaseEvent, Document
 from .roles import require_writer
+from .text import N_
 
 MIME_JPEG, MIME_PNG, MIME_PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {MIME_JPEG: "jpg", MIME_PNG: "png", MIME_PDF: "pdf"}
@@ -79,13 +80,22 @@ def sniff_type(content: bytes) -> str | None:
     return None
 
 
+def size_text(size: int) -> str:
+    """``5 MB``, or ``98 KB`` for a limit under one megabyte."""
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
+def too_large(limit: int) -> DocumentTooLarge:
+    return DocumentTooLarge(N_("Ukuran berkas maksimal %(size)s."), params={"size": size_text(limit)})
+
+
 def check_content(content: bytes, settings: DocumentSettings) -> str:
     """The cheap checks, without decoding anything: size, type by content and, for an image,
     its pixel count read from the header. Returns the MIME type; raises DocumentTooLarge,
     UnsupportedDocumentType. Forms run this on every file first and decode (``prepare_content``)
     only once everything else in the form is valid."""
     if len(content) > settings.max_bytes:
-        raise DocumentTooLarge(f"Ukuran berkas maksimal {settings.max_bytes // (1024 * 1024)} MB.")
+        raise too_large(settings.max_bytes)
     if not content:
         raise UnsupportedDocumentType("Berkas kosong.")
     mime = sniff_type(content)

@@ -8,13 +8,20 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 
 class EngineError(Exception):
-    """Base of every error the engine raises on purpose."""
+    """Base of every error the engine raises on purpose.
+
+    ``message`` is the Indonesian text. A message with values is given as its template and
+    ``params`` (``"maksimal %(mb)s MB."``, ``{"mb": 5}``): ``text`` keeps the template, so the web
+    layer can translate it before filling the values in (``web.i18n.error_text``).
+    """
 
     code = "engine_error"
 
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, details: Any = None, *, params: dict[str, Any] | None = None) -> None:
+        self.text = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.details = details
 
 

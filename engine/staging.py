@@ -88,11 +88,9 @@ def stage_upload(
         )
     ).one()
     if count >= limits.max_files:
-        message = TOO_MANY % {"count": limits.max_files}
-        raise StagingFull(message, {"file": message})
+        raise StagingFull(TOO_MANY, params={"count": limits.max_files})
     if total + len(content.data) > limits.max_bytes:
-        message = TOO_MUCH % {"mb": limits.max_bytes // (1024 * 1024)}
-        raise StagingFull(message, {"file": message})
+        raise StagingFull(TOO_MUCH, params={"mb": limits.max_bytes // (1024 * 1024)})
     row = StagedUpload(
         id=secrets.token_urlsafe(32),
         owner=owner,

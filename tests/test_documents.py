@@ -139,7 +139,7 @@ def test_a_document_over_the_document_limit_is_413(client: Any, app: Any) -> Non
     app.config["MAX_DOCUMENT_BYTES"] = 1024
     created = submit(client)
     answer = upload(client, created, PDF + b"x" * 2048, name="surat.pdf")
-    assert answer.status_code == 413 and "MB" in answer.get_json()["error"]["message"]
+    assert answer.status_code == 413 and answer.get_json()["error"]["message"] == "Ukuran berkas maksimal 1 KB."
 
 
 def test_wrong_tracking_code_and_unknown_kind(client: Any, app: Any) -> None:

@@ -72,3 +72,17 @@ def test_english_covers_forms_statuses_history_and_public_pages(app: Any, client
     apply = text(client.get("/apply"))
     assert "Send application" in apply and "Full name" in apply and "Assistive devices" in apply
     assert "Kirim permohonan" not in apply
+
+
+def test_a_refused_document_on_the_english_form_is_explained_in_english(app: Any, client: Any) -> None:
+    import io
+
+    from .test_documents import PDF
+    from .test_public_pages import apply_form
+
+    app.config["MAX_DOCUMENT_BYTES"] = 100 * 1024  # (a 5 MB body would make the test client spool it to a file)
+    client.set_cookie("lang", "en")
+    form = apply_form(0, doc_ktp=(io.BytesIO(PDF + b"x" * (100 * 1024)), "ktp.pdf"))
+    page = client.post("/apply", data=form, content_type="multipart/form-data", follow_redirects=True)
+    body = text(page)
+    assert page.status_code == 422 and "Files may be at most 100 KB." in body and "Ukuran berkas" not in body

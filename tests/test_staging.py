@@ -115,6 +115,19 @@ def test_a_sessions_staged_files_are_capped_in_count_and_size(tmp_path: Path) ->
         assert stage(other, "ktp", photo()).status_code == 201
         big = stage(other, "kk", noisy(300))
         assert big.status_code == 413 and "melebihi" in big.get_json()["error"]["message"]
+        # on the English pages the same refusals are in English, their numbers filled in
+        english = app.test_client()
+        english.set_cookie("lang", "en")
+        assert stage(english, "ktp", photo()).status_code == 201 and stage(english, "kk", photo()).status_code == 201
+        full = stage(english, "foto", photo()).get_json()["error"]["message"]
+        assert full == "Too many files uploaded from this device (at most 2). Remove those not needed."
+        app.config["MAX_DOCUMENT_BYTES"] = 100_000
+        huge = stage(app.test_client(), "ktp", b"%PDF-1.4\n" + b"0" * 100_000, "besar.pdf")
+        assert huge.get_json()["error"]["message"] == "Ukuran berkas maksimal 97 KB."
+        english_huge = app.test_client()
+        english_huge.set_cookie("lang", "en")
+        answer = stage(english_huge, "ktp", b"%PDF-1.4\n" + b"0" * 100_000, "besar.pdf").get_json()
+        assert answer["error"]["message"] == "Files may be at most 97 KB."
 
 
 def test_staging_is_rate_limited(tmp_path: Path) -> None:

@@ -57,6 +57,12 @@ def gettext(text: str, **values: Any) -> str:
     return flask_babel.gettext(text, **values)
 
 
+def error_text(exc: Any) -> str:
+    """An engine error's message in the request's language, its values filled in after the
+    template is translated (see ``engine.errors.EngineError``)."""
+    return gettext(exc.text, **exc.params) if exc.params else gettext(exc.message)
+
+
 def _zone_name() -> str:
     zone = current_app.config.get("TIMEZONE", "Asia/Makassar")
     return ZONE_NAMES.get(zone, zone)

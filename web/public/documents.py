@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from engine import disclosure
 from engine.clock import utcnow
-from engine.documents import DocumentSettings, DocumentTooLarge, get_document, read_document
+from engine.documents import DocumentSettings, get_document, read_document, too_large
 from engine.errors import Forbidden, NotFound
 from engine.inbox import log_access, may_view_case
 from engine.models import Case, Document
@@ -41,7 +41,7 @@ def read_upload(upload: FileStorage) -> bytes:
     limit = current_app.config["MAX_DOCUMENT_BYTES"]
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
-        raise DocumentTooLarge(f"Ukuran berkas maksimal {limit // (1024 * 1024)} MB.")
+        raise too_large(limit)
     return content
 
 

@@ -25,6 +25,7 @@ from engine.text import N_
 
 from ..catalogue import UNKNOWN_SERVICE, complaint_process, offered, process_of
 from ..extensions import db
+from ..i18n import error_text
 from ..i18n import gettext as _
 from ..limits import limited
 from ..navigation import no_store, refuse_with_redirect, take_refused
@@ -164,7 +165,7 @@ def _check_uploads(kinds: tuple[str, ...]) -> tuple[dict[str, bytes], dict[str, 
             content = read_upload(upload)
             check_content(content, document_settings())
         except (DocumentTooLarge, UnsupportedDocumentType) as exc:
-            errors[f"doc_{kind}"] = exc.message
+            errors[f"doc_{kind}"] = error_text(exc)
             continue
         contents[kind] = content
     return contents, errors
@@ -177,7 +178,7 @@ def _clean_uploads(contents: dict[str, bytes]) -> tuple[dict[str, CleanContent],
         try:
             cleaned[kind] = clean_content(content, document_settings())
         except (DocumentTooLarge, UnsupportedDocumentType) as exc:
-            errors[f"doc_{kind}"] = exc.message
+            errors[f"doc_{kind}"] = error_text(exc)
     return cleaned, errors
 
 

@@ -32,6 +32,7 @@ from engine.text import N_
 
 from ..errors import error_response
 from ..extensions import db
+from ..i18n import error_text
 from ..i18n import gettext as _
 from ..limits import limited
 from . import bp
@@ -108,9 +109,9 @@ def stage_upload() -> Any:
             replaces=request.form.get("replaces") or None,
         )
     except UnsupportedDocumentType as exc:
-        return _refused(415, exc.code, exc.message)
+        return _refused(415, exc.code, error_text(exc))
     except DocumentTooLarge as exc:  # the file, or this session's staging quota (StagingFull)
-        return _refused(413, exc.code, exc.message)
+        return _refused(413, exc.code, error_text(exc))
     answer = {"id": row.id, "kind": row.kind, "filename": row.filename, "size": row.size, "mime_type": row.mime_type}
     return answer, 201
 
