@@ -91,6 +91,13 @@ def test_a_dropped_file_is_retried_alone_and_the_case_gets_every_file(
         retry.click()
         kk.filter(has_text="Terunggah").wait_for(timeout=SLOW)
         assert retry.is_hidden() and tries.count("kk") == 2
+        # an uploaded file's field still shows the file (not "no file chosen" beside "uploaded")
+        # but is no longer a field of the form: only its staged id is sent
+        for field in ("#doc_ktp", "#doc_kk"):
+            shown = page.evaluate(
+                f"[document.querySelector('{field}').files.length, document.querySelector('{field}').name]"
+            )
+            assert shown == [1, ""], (field, shown)
         shot(page, "staged-retried")
         page.get_by_role("button", name="Kirim permohonan").click()
         page.wait_for_url("**/terkirim/*", timeout=SLOW)
@@ -119,6 +126,16 @@ def test_a_reload_keeps_the_files_already_uploaded(browser: Any, live: LiveServe
         page.get_by_role("button", name="Hapus berkas ini").click()
         note.filter(has_text="Berkas dihapus").wait_for()
         assert page.locator("input[name=staged_lainnya]").count() == 0
+        # chosen, uploaded and removed again: the field is empty and a field of the form again
+        page.set_input_files("#doc_lainnya", str(small_scan(tmp_path / "bukti2.png")))
+        note.filter(has_text="Terunggah").wait_for()
+        assert page.evaluate("document.querySelector('#doc_lainnya').name") == ""
+        page.get_by_role("button", name="Hapus berkas ini").click()
+        note.filter(has_text="Berkas dihapus").wait_for()
+        state = page.evaluate(
+            "[document.querySelector('#doc_lainnya').files.length, document.querySelector('#doc_lainnya').name]"
+        )
+        assert state == [0, "doc_lainnya"], state
     finally:
         context.close()
 

@@ -194,7 +194,9 @@
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
         if (xhr.status === 201 && body && body.id) {
           self.hidden(true).value = body.id;
-          self.input.value = ""; // sent already: the form carries only its id
+          // sent already: the form carries only its id; the field keeps showing the file's name
+          // (a cleared field would say "no file chosen" beside "uploaded") but is not sent again
+          if (self.input.name) { self.input.setAttribute("data-name", self.input.name); self.input.removeAttribute("name"); }
           self.file = null;
           self.state = "done";
           var shrunk = self.input.getAttribute("data-shrunk");
@@ -226,11 +228,17 @@
     xhr.onload = function () {
       if (xhr.status !== 204 && xhr.status !== 404) return;
       field.parentNode.removeChild(field);
+      self.input.value = "";
+      self.restoreName();
       self.state = "idle";
       self.show(false, false, false);
       note(self.input, t("removed"), false);
     };
     xhr.send();
+  };
+  Staged.prototype.restoreName = function () {
+    var name = this.input.getAttribute("data-name");
+    if (name) { this.input.name = name; this.input.removeAttribute("data-name"); }
   };
   Staged.prototype.choose = function (maxBytes) {
     var self = this;
