@@ -142,6 +142,17 @@ def test_anchors_of_the_old_key_verify_after_rotation_and_the_export_carries_the
         signers = [a.certificate_sha256 for a in db.session.query(AuditAnchor).order_by(AuditAnchor.seq)]
     assert signers == [one.fingerprint, two.fingerprint, two.fingerprint]
 
+    # the auditors' anchors page lists both keys and which key signed each anchor
+    from tests.test_staff_pages import login
+
+    browser = app.test_client()
+    login(browser, "auditor")
+    page = browser.get("/audit/anchors").get_data(as_text=True)
+    assert "Riwayat kunci penandatangan" in page and "Rantai jangkar utuh" in page
+    assert f"{one.fingerprint[:16]}…" in page and f"{two.fingerprint[:16]}…" in page
+    assert f"diganti kunci {two.fingerprint[:16]}…" in page and "berlaku" in page
+    assert page.count(f'class="mono">{two.fingerprint[:16]}…</td>') == 3  # keys table + anchors 2 and 3
+
     document = export(app, setting["tmp"] / "second.json")
     assert [c["fingerprint"] for c in document["certificates"]] == [one.fingerprint, two.fingerprint]
     assert document["certificates"][0]["successor"] == two.fingerprint and document["how_to_verify"]

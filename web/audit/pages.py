@@ -21,6 +21,7 @@ from engine.definitions import load_definition
 from engine.inbox import STATUS_TEXT, case_summary, log_access, start_data
 from engine.intake import SERVICES
 from engine.integrity import CaseVerdict, verify_case
+from engine.key_history import KeyHistory
 from engine.models import Case
 from engine.replay import Snapshot, history_snapshots
 
@@ -210,15 +211,40 @@ def access() -> Any:
 @login_required
 @auditor_page
 def anchor_list() -> Any:
+    return _anchors_page(None)
+
+
+def _key_rows(keys: KeyHistory | None) -> list[dict[str, Any]]:
+    """The agency's signing keys, newest first: each certificate, whether it is trusted (the
+    configured one, or one whose valid handover leads to it) and when it retired, to which key."""
+    if keys is None:
+        return []
+    rows = []
+    for entry in reversed(keys.entries):
+        rows.append(
+            {
+                "subject": entry.certificate.subject.rfc4514_string(),
+                "fingerprint": entry.fingerprint,
+                "trusted": entry.fingerprint in keys.trusted,
+                "retired_at": entry.retired_at,
+                "successor": entry.successor,
+            }
+        )
+    return rows
+
+
+def _anchors_page(result: dict[str, Any] | None, keys: KeyHistory | None = None) -> Any:
     records = anchors.stored_records(db.session)
     certificate = agency_certificate()
+    configured = agency_keys()
     return render_template(
         "audit/anchors.html",
         records=list(reversed(records)),
-        problems=anchors.check_anchor_chain(records, agency_keys()),
+        problems=anchors.check_anchor_chain(records, keys or configured),
         certificate=certificate,
         fingerprint=key_history.fingerprint_of(certificate) if certificate else None,
-        result=None,
+        keys=_key_rows(configured),
+        result=result,
     )
 
 
@@ -229,7 +255,7 @@ def anchor_check() -> Any:
     """Check the database against an anchor file the auditor kept (nothing is stored)."""
     upload = request.files.get("anchors")
     records = anchors.stored_records(db.session)
-    certificate, keys = agency_certificate(), agency_keys()
+    keys = agency_keys()
     result: dict[str, Any] = {"error": None, "problems": []}
     try:
         exported, file_keys = anchors.read_export(json.loads((upload.read() if upload else b"") or b"null"))
@@ -241,11 +267,4 @@ def anchor_check() -> Any:
         problems += anchors.compare_with_export(records, exported)
         problems += anchors.head_problems(db.session, anchors.fold_heads(exported), anchors.current_heads(db.session))
         result.update(problems=problems, anchors=len(exported))
-    return render_template(
-        "audit/anchors.html",
-        records=list(reversed(records)),
-        problems=anchors.check_anchor_chain(records, keys),
-        certificate=certificate,
-        fingerprint=key_history.fingerprint_of(certificate) if certificate else None,
-        result=result,
-    ), (422 if result["error"] else 200)
+    return _anchors_page(result, keys), (422 if result["error"] else 200)
