@@ -124,10 +124,16 @@ def test_anchors_of_the_old_key_verify_after_rotation_and_the_export_carries_the
     trusted = {first_export["certificates"][-1]["fingerprint"]}  # what the auditor kept from it
     assert trusted == {one.fingerprint}
 
+    from web.letters import letter_service
+
+    with app.app_context():  # the worker has signed with key 1 (its service is built)
+        assert letter_service().key_pair.fingerprint == one.fingerprint
     two = _pair(setting["tmp"], "new")
     result = cli(app, "letters", "rotate-key", "--cert", str(two.cert_file), "--key", str(two.key_file))
     assert result.exit_code == 0, result.output
     assert "Anchor 2 signed with the new key" in result.output  # from here on only key 2 signs
+    with app.app_context():  # a running worker's next letter is signed with the new key, no restart
+        assert letter_service().key_pair.fingerprint == two.fingerprint
     assert load_key_pair(one.cert_file, one.key_file).fingerprint == two.fingerprint  # installed in place
     history = list((one.cert_file.parent / "history").glob("*.json"))
     assert [p.name for p in history] == [f"{one.fingerprint}.json"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+import os
+from typing import Any, cast
 
 from flask import Flask, current_app
 
@@ -14,17 +15,35 @@ from letters.signing import SigningKeyError, load_key_pair
 from .extensions import db
 
 
+def _signing_files_stamp(config: Any) -> tuple[tuple[int, int, int] | None, ...]:
+    """What identifies the signing files' current versions (``rotate-key`` replaces them)."""
+    stamp = []
+    for name in ("SIGNING_CERT_FILE", "SIGNING_KEY_FILE"):
+        try:
+            found = os.stat(config[name])
+        except (OSError, TypeError):
+            stamp.append(None)
+            continue
+        stamp.append((found.st_ino, found.st_mtime_ns, found.st_size))
+    return tuple(stamp)
+
+
 def letter_service() -> LetterService:
-    """Built once per app from its settings; the engine receives it as ``letters=``."""
-    service = current_app.extensions.get("letter_service")
-    if service is None:
+    """Built from the app's settings, again whenever the signing files were replaced (after
+    ``letters rotate-key`` every worker signs with the new key from its next letter on, without
+    a restart); the engine receives it as ``letters=``. A service an embedding program put in
+    ``app.extensions["letter_service"]`` itself is used as it is."""
+    extensions = current_app.extensions
+    service = extensions.get("letter_service")
+    stamp = _signing_files_stamp(current_app.config)
+    if service is None or extensions.get("letter_service_stamp", stamp) != stamp:
         config = current_app.config
         keys = functools.partial(
             load_key_pair, config["SIGNING_CERT_FILE"], config["SIGNING_KEY_FILE"], config["SIGNING_KEY_PASSPHRASE"]
         )
         service = LetterService(config["AGENCY"], keys, config["PUBLIC_BASE_URL"], config["TIMEZONE"])
-        current_app.extensions["letter_service"] = service
-    return service
+        extensions["letter_service"], extensions["letter_service_stamp"] = service, stamp
+    return cast(LetterService, service)
 
 
 def letter_ref(letter: Letter | None) -> dict[str, Any] | None:

@@ -98,7 +98,7 @@ def rotate_key(cert_file: Path | None, key_file: Path | None, demo: bool) -> Non
     click.echo(f"Signing key rotated: {old.fingerprint[:16]}… retired ({kept}), now {new.fingerprint[:16]}…")
     if signed is not None:
         click.echo(f"Anchor {signed} signed with the new key.")
-    click.echo("Restart the web workers: they sign letters with the key they read at start.")
+    click.echo("Web workers sign their next letters with the new key (they notice the replaced files).")
 
 
 def _first_anchor(new: KeyPair) -> int | None:
